@@ -1,0 +1,417 @@
+"""The one I/O loop of a private user stream.
+
+A connector subclasses `UserStreamTrackerDataSource` and supplies only its exchange's specifics,
+as small methods that build messages and classify frames (no I/O, so they test without a
+network). This class owns everything that is hard and shared: connecting with a timeout,
+pings, the staleness watchdog, reconnecting with backoff, handling rejections and malformed
+frames, and leaving nothing behind on cancellation or `stop()`.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import json
+import logging
+import random
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar, cast, overload
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from userstream.auth import MarketAuth
+from userstream.backoff import Backoff, ReconnectPolicy
+from userstream.errors import (
+    AuthenticationError,
+    ConnectionLost,
+    HandshakeTimeout,
+    ServerRequestedReconnect,
+    StaleConnection,
+    SubscriptionError,
+)
+from userstream.frames import ConnectionTarget, FrameKind, OutgoingMessage, WebSocketLike, encode_message, excerpt
+from userstream.status import StreamState, StreamStatus
+from userstream.timings import StreamTimings
+
+WebSocketFactory = Callable[[ConnectionTarget, StreamTimings], Awaitable[WebSocketLike]]
+"""Opens a WebSocket for a target; the default uses aiohttp, tests may pass an in-memory one."""
+
+# What an exchange-supplied decode or classify raises on a frame of unexpected shape.
+_SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
+_CLOSING_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
+
+
+class UserStreamTrackerDataSource(abc.ABC):
+    """Connects, authenticates, subscribes, and puts every user message on a queue, forever.
+
+    Override `classify` (required) and whichever of `connection_target`, `login_messages`,
+    `subscribe_messages`, `expected_subscribe_acks`, `ping_message`, `decode_frame`,
+    `describe_rejection` and `on_stop` the exchange needs.
+    """
+
+    DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings()
+    DEFAULT_RECONNECT: ClassVar[ReconnectPolicy] = ReconnectPolicy()
+
+    def __init__(
+        self,
+        auth: MarketAuth | None = None,
+        *,
+        ws_url: str,
+        rest_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timings: StreamTimings | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        websocket_factory: WebSocketFactory | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.auth = auth
+        self.ws_url = ws_url
+        self.rest_url = rest_url
+        self.timings = timings or self.DEFAULT_TIMINGS
+        self.logger = logging.getLogger(f"userstream.{type(self).__name__}")
+        self._session = session
+        self._owns_session = session is None
+        self._websocket_factory = websocket_factory
+        self._backoff = Backoff(reconnect or self.DEFAULT_RECONNECT, rng or random.Random())
+        self._listener: asyncio.Task[Any] | None = None
+        self._websocket: WebSocketLike | None = None
+        self._state = StreamState.IDLE
+        self._last_recv_time = 0.0
+        self._reconnect_count = 0
+        self._messages_queued = 0
+        self._malformed_frames = 0
+        self._last_error: str | None = None
+
+    # --- public API -----------------------------------------------------------------------------
+
+    @property
+    def last_recv_time(self) -> float:
+        """`time.time()` of the last frame received (data, heartbeat or pong); 0.0 before the first."""
+        return self._last_recv_time
+
+    @property
+    def status(self) -> StreamStatus:
+        return StreamStatus(
+            state=self._state,
+            connected=self._websocket is not None and not self._websocket.closed,
+            last_recv_time=self._last_recv_time,
+            reconnect_count=self._reconnect_count,
+            messages_queued=self._messages_queued,
+            malformed_frames=self._malformed_frames,
+            last_error=self._last_error,
+        )
+
+    @overload
+    async def listen_for_user_stream(self, output: asyncio.Queue[Any], /) -> None: ...
+
+    @overload
+    async def listen_for_user_stream(
+        self, ev_loop: asyncio.AbstractEventLoop, output: asyncio.Queue[Any], /
+    ) -> None: ...
+
+    async def listen_for_user_stream(self, *args: Any, **kwargs: Any) -> None:
+        """Stream user messages into ``output`` until cancelled, reconnecting after any failure.
+
+        The older Hummingbot form ``listen_for_user_stream(ev_loop, output)`` works too, with a
+        `DeprecationWarning`: the loop argument is ignored.
+        """
+        output = _output_queue(args, kwargs)
+        if self._listener is not None and not self._listener.done():
+            raise RuntimeError(
+                f"{type(self).__name__} is already streaming; a second listener would open a second socket "
+                "and split the account's events between them"
+            )
+        self._listener = asyncio.current_task()
+        try:
+            while True:
+                try:
+                    await self._run_connection(output)
+                except Exception as error:  # noqa: BLE001 - whatever ended the connection, back off and retry
+                    self._record_failure(error)
+                delay = self._backoff.next_delay()
+                self._state = StreamState.BACKING_OFF
+                self.logger.info("reconnecting in %.2f s (attempt %d)", delay, self._backoff.attempt)
+                await asyncio.sleep(delay)
+                self._reconnect_count += 1
+        finally:
+            self._listener = None
+            self._state = StreamState.STOPPED
+
+    async def stop(self) -> None:
+        """Cancel the listener; close the socket, what `on_stop` releases and the HTTP session if ours. Idempotent."""
+        listener = self._listener
+        if listener is not None and listener is not asyncio.current_task() and not listener.done():
+            listener.cancel()
+            await asyncio.wait([listener])
+        if self._websocket is not None:
+            await self._close(self._websocket)
+            self._websocket = None
+        await self.on_stop()
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+        self._state = StreamState.STOPPED
+
+    async def http_session(self) -> aiohttp.ClientSession:
+        """The HTTP session for this data source's REST calls and WebSocket: the one given, or one of its own."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self._owns_session = True
+        return self._session
+
+    # --- exchange specifics: override these -----------------------------------------------------
+
+    async def connection_target(self) -> ConnectionTarget:
+        """Where to connect. Called before every connection, so it may fetch a fresh key or token over REST."""
+        return ConnectionTarget(self.ws_url)
+
+    def login_messages(self) -> Sequence[OutgoingMessage]:
+        """Messages that authenticate the connection, built fresh (new timestamp) for each one.
+
+        When there are any, the loop waits for one frame classified `FrameKind.AUTH_OK` before subscribing.
+        """
+        return ()
+
+    def subscribe_messages(self) -> Sequence[OutgoingMessage]:
+        """Messages that subscribe to the user's order, fill and balance topics."""
+        return ()
+
+    def expected_subscribe_acks(self, messages: Sequence[OutgoingMessage]) -> int:
+        """How many `FrameKind.SUBSCRIBED` frames complete the subscription: one per message unless overridden."""
+        return len(messages)
+
+    def ping_message(self) -> OutgoingMessage | None:
+        """The exchange's app-level ping, or None to send WebSocket protocol pings."""
+        return None
+
+    def decode_frame(self, data: str | bytes) -> Any:
+        """Turn a frame's payload into a message; raise ValueError for one that is not valid."""
+        return json.loads(data)
+
+    @abc.abstractmethod
+    def classify(self, message: Any) -> FrameKind:
+        """What ``message`` means.
+
+        For an unexpected shape, return `FrameKind.MALFORMED` or let the LookupError, TypeError or
+        ValueError it causes propagate: the loop counts the frame and skips it.
+        """
+
+    def describe_rejection(self, message: Any) -> str:
+        """The exchange's own words from a rejection or termination frame, for the log and `status.last_error`."""
+        return excerpt(encode_message(message), 300)
+
+    async def on_stop(self) -> None:  # noqa: B027 - optional hook; most exchanges hold nothing beyond the socket
+        """Release what the connector holds beyond the socket (a listen key, a token). Called by `stop()`."""
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    async def _run_connection(self, output: asyncio.Queue[Any]) -> None:
+        """One connection from open to failure. Never returns normally: the stream ends by an exception."""
+        self._state = StreamState.CONNECTING
+        target = await self.connection_target()
+        timings = self.timings.with_ping_interval(target.ping_interval)
+        self.logger.info("connecting to %s", _origin(target.url))
+        websocket = await self._open_websocket(target, timings)
+        self._websocket = websocket
+        loop = asyncio.get_running_loop()
+        keep_alive = asyncio.create_task(self._keep_alive(websocket, timings.ping_interval))
+        streaming_since: float | None = None
+        try:
+            await self._handshake(websocket, output, timings)
+            streaming_since = loop.time()
+            self._state = StreamState.STREAMING
+            self.logger.info("streaming")
+            await self._read_frames(websocket, output, timings)
+        finally:
+            keep_alive.cancel()
+            await asyncio.wait([keep_alive])
+            await self._close(websocket)
+            self._websocket = None
+            self._backoff.connection_ended(None if streaming_since is None else loop.time() - streaming_since)
+
+    async def _open_websocket(self, target: ConnectionTarget, timings: StreamTimings) -> WebSocketLike:
+        async with asyncio.timeout(timings.connect_timeout):
+            if self._websocket_factory is not None:
+                return await self._websocket_factory(target, timings)
+            session = await self.http_session()
+            websocket = await session.ws_connect(
+                target.url,
+                headers=dict(target.headers),
+                autoping=False,  # pings and pongs must reach the loop: they move last_recv_time
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timings.close_timeout),
+            )
+            return cast(WebSocketLike, websocket)
+
+    async def _handshake(self, websocket: WebSocketLike, output: asyncio.Queue[Any], timings: StreamTimings) -> None:
+        deadline = asyncio.get_running_loop().time() + timings.handshake_timeout
+        logins = list(self.login_messages())
+        if logins:
+            self._state = StreamState.AUTHENTICATING
+            for message in logins:
+                await websocket.send_str(encode_message(message))
+            await self._read_frames(websocket, output, timings, until=FrameKind.AUTH_OK, count=1, deadline=deadline)
+            self.logger.info("authenticated")
+        subscriptions = list(self.subscribe_messages())
+        if subscriptions:
+            self._state = StreamState.SUBSCRIBING
+            for message in subscriptions:
+                await websocket.send_str(encode_message(message))
+            acks = self.expected_subscribe_acks(subscriptions)
+            if acks:
+                await self._read_frames(
+                    websocket, output, timings, until=FrameKind.SUBSCRIBED, count=acks, deadline=deadline
+                )
+            self.logger.info("subscribed with %d message(s)", len(subscriptions))
+
+    async def _read_frames(
+        self,
+        websocket: WebSocketLike,
+        output: asyncio.Queue[Any],
+        timings: StreamTimings,
+        *,
+        until: FrameKind | None = None,
+        count: int = 0,
+        deadline: float | None = None,
+    ) -> None:
+        """Read frames and queue user messages; return after ``count`` frames of kind ``until`` (never if None)."""
+        loop = asyncio.get_running_loop()
+        seen = 0
+        while True:
+            timeout = timings.stale_after
+            if deadline is not None:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    assert until is not None
+                    raise HandshakeTimeout(f"no {until.value} frame within {timings.handshake_timeout:g} s")
+                timeout = min(timeout, remaining)
+            try:
+                frame = await websocket.receive(timeout=timeout)
+            except TimeoutError:
+                if deadline is not None and loop.time() >= deadline:
+                    continue
+                raise StaleConnection(f"no frame for {timings.stale_after:g} s; the connection is stale") from None
+            handled = await self._handle_frame(websocket, frame, output)
+            if handled is None:
+                continue
+            kind, message = handled
+            if kind is FrameKind.AUTH_REJECTED:
+                raise AuthenticationError(self.describe_rejection(message))
+            if kind is FrameKind.SUBSCRIBE_REJECTED:
+                raise SubscriptionError(self.describe_rejection(message))
+            if kind is FrameKind.RECONNECT:
+                raise ServerRequestedReconnect(self.describe_rejection(message))
+            if kind is until:
+                seen += 1
+                if seen >= count:
+                    return
+
+    async def _handle_frame(
+        self, websocket: WebSocketLike, frame: aiohttp.WSMessage, output: asyncio.Queue[Any]
+    ) -> tuple[FrameKind, Any] | None:
+        """Account for one frame and queue it if it is a user message; None for pings, pongs and malformed frames."""
+        if frame.type in _CLOSING_TYPES:
+            code = websocket.close_code
+            raise ConnectionLost(f"connection closed by the exchange (code {code})", close_code=code)
+        if frame.type is aiohttp.WSMsgType.ERROR:
+            raise ConnectionLost(f"connection failed: {websocket.exception() or frame.data}")
+        self._mark_received()
+        if frame.type is aiohttp.WSMsgType.PING:
+            await websocket.pong(frame.data)
+            return None
+        if frame.type is aiohttp.WSMsgType.PONG:
+            return None
+        try:
+            message = self.decode_frame(frame.data)
+            kind = self.classify(message)
+        except _SHAPE_ERRORS as error:
+            self._skip_malformed(frame.data, f"{type(error).__name__}: {error}")
+            return None
+        if kind is FrameKind.MALFORMED:
+            self._skip_malformed(frame.data, "unexpected shape")
+            return None
+        if kind is FrameKind.USER_MESSAGE:
+            await output.put(message)
+            self._messages_queued += 1
+        return kind, message
+
+    async def _keep_alive(self, websocket: WebSocketLike, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            ping = self.ping_message()
+            try:
+                if ping is None:
+                    await websocket.ping()
+                else:
+                    await websocket.send_str(encode_message(ping))
+            except (ConnectionError, aiohttp.ClientError) as error:
+                # The reader sees the same failure on its next receive; it owns the reconnect.
+                self.logger.debug("ping failed: %s", error)
+                return
+
+    async def _close(self, websocket: WebSocketLike) -> None:
+        if websocket.closed:
+            return
+        try:
+            # aiohttp bounds the close handshake itself; this bounds any other WebSocketLike.
+            async with asyncio.timeout(self.timings.close_timeout + 1):
+                await websocket.close()
+        except (TimeoutError, ConnectionError, aiohttp.ClientError) as error:
+            self.logger.debug("close did not complete cleanly: %s", error)
+
+    # --- bookkeeping ------------------------------------------------------------------------------
+
+    def _mark_received(self) -> None:
+        now = time.time()
+        if now > self._last_recv_time:  # never backwards, even if the wall clock is stepped back
+            self._last_recv_time = now
+
+    def _skip_malformed(self, data: str | bytes, why: str) -> None:
+        self._malformed_frames += 1
+        self.logger.debug("skipped malformed frame #%d (%s): %s", self._malformed_frames, why, excerpt(data))
+
+    def _record_failure(self, error: Exception) -> None:
+        text = str(error) or type(error).__name__
+        if self.auth is not None:
+            text = self.auth.redact(text)
+        self._last_error = f"{type(error).__name__}: {text}"
+        if isinstance(error, AuthenticationError):
+            self.logger.error("authentication rejected by the exchange: %s", text)
+        elif isinstance(error, ConnectionLost | StaleConnection | HandshakeTimeout | SubscriptionError):
+            self.logger.warning("%s", text)
+        elif isinstance(error, ServerRequestedReconnect):
+            self.logger.info("the exchange ended the stream: %s", text)
+        elif isinstance(error, TimeoutError | OSError | aiohttp.ClientError):
+            self.logger.warning("could not connect: %s", self._last_error)
+        else:
+            self.logger.error("unexpected error in the user stream: %s", self._last_error, exc_info=error)
+
+
+def _output_queue(args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Queue[Any]:
+    """The output queue from either call form, warning on the legacy one."""
+    positional = list(args)
+    output = kwargs.pop("output", None)
+    ev_loop = kwargs.pop("ev_loop", None)
+    if kwargs:
+        raise TypeError(f"listen_for_user_stream() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+    if output is None and positional:
+        output = positional.pop()
+    if positional and ev_loop is None:
+        ev_loop = positional.pop()
+    if positional or not isinstance(output, asyncio.Queue):
+        raise TypeError("listen_for_user_stream() takes an asyncio.Queue: listen_for_user_stream(output)")
+    if ev_loop is not None:
+        warnings.warn(
+            "listen_for_user_stream(ev_loop, output) is deprecated; call listen_for_user_stream(output)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return output
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port of a URL: its path and query may carry a listen key or token."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,35 @@
+"""Why a connection ended. The reconnect loop catches every one of these and backs off."""
+
+from __future__ import annotations
+
+
+class UserStreamError(Exception):
+    """Base class of the errors that end one connection of a user stream."""
+
+
+class ConnectionLost(UserStreamError):
+    """The socket closed or failed (TCP reset, close frame, transport error)."""
+
+    def __init__(self, reason: str, *, close_code: int | None = None) -> None:
+        super().__init__(reason)
+        self.close_code = close_code
+
+
+class StaleConnection(UserStreamError):
+    """No frame at all arrived for `stale_after` seconds: TCP may say open, the stream is dead."""
+
+
+class HandshakeTimeout(UserStreamError):
+    """The exchange did not acknowledge the login or a subscription in time."""
+
+
+class AuthenticationError(UserStreamError):
+    """The exchange rejected the credentials; the message is the exchange's own words."""
+
+
+class SubscriptionError(UserStreamError):
+    """The exchange rejected a subscription."""
+
+
+class ServerRequestedReconnect(UserStreamError):
+    """The exchange ended the stream on purpose (expired key or token, maintenance)."""

@@ -1,0 +1,75 @@
+"""The vocabulary between the I/O loop and an exchange's pure message functions."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiohttp import WSMessage
+
+OutgoingMessage = str | Mapping[str, Any] | Sequence[Any]
+"""What a connector asks the loop to send: a str goes out as-is (OKX's ``"ping"``), anything else as compact JSON."""
+
+
+class FrameKind(enum.Enum):
+    """What an incoming frame means to the loop. Every frame, whatever its kind, moves `last_recv_time`."""
+
+    USER_MESSAGE = "user_message"
+    """An order, fill or balance event: put on the user stream."""
+    CONTROL = "control"
+    """A pong, heartbeat, welcome or info frame: proves the connection is alive, nothing more."""
+    AUTH_OK = "auth_ok"
+    AUTH_REJECTED = "auth_rejected"
+    SUBSCRIBED = "subscribed"
+    SUBSCRIBE_REJECTED = "subscribe_rejected"
+    RECONNECT = "reconnect"
+    """The exchange ended this stream on purpose (expired key or token): reconnect with fresh credentials."""
+    MALFORMED = "malformed"
+    """Valid JSON with a shape the connector does not expect: counted and skipped."""
+
+
+@dataclass(frozen=True)
+class ConnectionTarget:
+    """Where to connect, decided afresh before every connection (a token or key may be part of it)."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    ping_interval: float | None = None
+    """The exchange's own ping interval when it dictates one (KuCoin's token response does)."""
+
+
+class WebSocketLike(Protocol):
+    """The part of aiohttp's client WebSocket the loop uses; `userstream.testing.MemoryWebSocket` has it too."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def close_code(self) -> int | None: ...
+
+    async def receive(self, timeout: float | None = None) -> WSMessage: ...
+
+    async def send_str(self, data: str) -> None: ...
+
+    async def ping(self, message: bytes = b"") -> None: ...
+
+    async def pong(self, message: bytes = b"") -> None: ...
+
+    async def close(self, *, code: int = 1000, message: bytes = b"") -> bool: ...
+
+    def exception(self) -> BaseException | None: ...
+
+
+def encode_message(message: OutgoingMessage) -> str:
+    if isinstance(message, str):
+        return message
+    return json.dumps(message, separators=(",", ":"))
+
+
+def excerpt(data: str | bytes, limit: int = 120) -> str:
+    """A short, printable excerpt of a frame for a log line."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"

@@ -1,0 +1,340 @@
+"""A fake exchange on 127.0.0.1 (port 0): a real aiohttp server with a WebSocket and REST endpoints.
+
+Tests script it: it checks logins (signatures included), answers subscribes and pings, pushes
+user events, and injects the faults a real exchange produces (a dropped TCP connection, a
+close with a code, a silent half-open socket, a malformed frame, a rejected login). It records
+what clients sent and how many connections are open. The same session logic also serves
+in-memory sockets (`connect_in_memory`), for fast tests that need no port at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
+from aiohttp.test_utils import TestServer
+
+from userstream.frames import ConnectionTarget
+from userstream.testing.dialect import ClientIntent, Credentials, Dialect, ReferenceDialect
+from userstream.testing.memory import MemoryWebSocket
+from userstream.timings import StreamTimings
+
+WS_PATH = "/ws"
+
+
+class _ServerSocket(Protocol):
+    """The server end of one connection, loopback or in-memory."""
+
+    async def receive(self) -> WSMessage: ...
+
+    async def send_str(self, data: str) -> None: ...
+
+    async def pong(self, message: bytes = b"") -> None: ...
+
+    async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool: ...
+
+    def abort(self) -> None: ...
+
+
+class _AiohttpServerSocket:
+    def __init__(self, response: web.WebSocketResponse, request: web.Request) -> None:
+        self._response = response
+        self._request = request
+
+    async def receive(self) -> WSMessage:
+        return await self._response.receive()
+
+    async def send_str(self, data: str) -> None:
+        await self._response.send_str(data)
+
+    async def pong(self, message: bytes = b"") -> None:
+        await self._response.pong(message)
+
+    async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool:
+        return await self._response.close(code=code, message=message)
+
+    def abort(self) -> None:
+        if self._request.transport is not None:
+            self._request.transport.abort()
+
+
+@dataclass
+class Connection:
+    """One client connection as the exchange sees it."""
+
+    id: int
+    socket: _ServerSocket = field(repr=False)
+    opened_at: float
+    """The event loop's clock when the connection was accepted."""
+    open: bool = True
+    silent: bool = False
+    authenticated: bool = False
+    subscriptions: list[Any] = field(default_factory=list)
+    received: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RestRequest:
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: str
+
+
+@dataclass(frozen=True)
+class RestResponse:
+    body: Any
+    status: int = 200
+
+
+RestHandler = Callable[[RestRequest], "RestResponse | Any | Awaitable[RestResponse | Any]"]
+
+
+class FakeExchange:
+    """A scriptable exchange for tests: ``async with FakeExchange() as exchange:``, or the ``fake_exchange`` fixture."""
+
+    def __init__(
+        self,
+        dialect: Dialect | None = None,
+        credentials: Credentials | None = None,
+        *,
+        clock_skew: float = 0.0,
+    ) -> None:
+        self.dialect = dialect or ReferenceDialect()
+        self.credentials = credentials or Credentials()
+        self.clock_skew = clock_skew
+        """Seconds the exchange's clock runs ahead of ours (negative: behind)."""
+        self.connections: list[Connection] = []
+        self.received: list[tuple[int, Any]] = []
+        """Every message any client sent, as ``(connection id, message)``, in arrival order."""
+        self.rest_requests: list[RestRequest] = []
+        self._rest_routes: dict[tuple[str, str], RestHandler] = {("GET", "/time"): self._server_time}
+        self._login_rejections: list[str] = []
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._server: TestServer | None = None
+        self._memory_sessions: set[asyncio.Task[None]] = set()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get(WS_PATH, self._websocket_handler)
+        app.router.add_route("*", "/{path:.*}", self._rest_handler)
+        self._server = TestServer(app, host="127.0.0.1", port=0)
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        """Close every connection (code 1001) and stop the server."""
+        await self.close_connections(code=WSCloseCode.GOING_AWAY)
+        if self._memory_sessions:
+            await asyncio.wait(self._memory_sessions)
+        if self._server is not None:
+            await self._server.close()
+            self._server = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def rest_url(self) -> str:
+        return str(self._running_server().make_url("")).rstrip("/")
+
+    @property
+    def ws_url(self) -> str:
+        return str(self._running_server().make_url(WS_PATH)).replace("http", "ws", 1)
+
+    # --- what the exchange has seen ---------------------------------------------------------------
+
+    @property
+    def open_connections(self) -> int:
+        return sum(1 for connection in self.connections if connection.open)
+
+    @property
+    def subscribed_connections(self) -> int:
+        return sum(1 for connection in self.connections if connection.open and connection.subscriptions)
+
+    def messages(self, intent: ClientIntent) -> list[Any]:
+        """What clients sent of one kind (logins, subscribes, pings), in arrival order."""
+        return [message for _, message in self.received if self.dialect.classify_client(message) is intent]
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+        """Wait until ``condition()`` holds; it is re-checked whenever the exchange's state changes."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(condition)
+        except TimeoutError:
+            raise TimeoutError(f"fake exchange: {what} did not happen within {timeout:g} s") from None
+
+    async def wait_for_subscribed(self, connections: int = 1, timeout: float = 5.0) -> None:
+        await self.wait_until(
+            lambda: self.subscribed_connections >= connections, timeout, f"{connections} subscribed connection(s)"
+        )
+
+    # --- scripting ----------------------------------------------------------------------------------
+
+    async def push(self, message: Any) -> int:
+        """Send ``message`` (as JSON, or as-is if a str) to every open, non-silent connection; return how many."""
+        text = message if isinstance(message, str) else json.dumps(message)
+        delivered = 0
+        for connection in self._live_connections():
+            try:
+                await connection.socket.send_str(text)
+                delivered += 1
+            except ConnectionError:
+                continue
+        return delivered
+
+    async def push_event(self, channel: str, data: Any) -> int:
+        """Push one user event, shaped as this exchange shapes them."""
+        return await self.push(self.dialect.user_event(channel, data))
+
+    async def push_heartbeat(self) -> int:
+        return await self.push(self.dialect.heartbeat())
+
+    async def send_malformed(self, text: str = "this is not JSON {") -> int:
+        return await self.push(text)
+
+    async def drop_connections(self) -> None:
+        """Abort every open connection's TCP transport: no close frame, as when a network path dies."""
+        for connection in self._live_connections(include_silent=True):
+            connection.socket.abort()
+
+    async def close_connections(self, code: int = WSCloseCode.GOING_AWAY, reason: str = "") -> None:
+        """Close every open connection with a close frame carrying ``code``."""
+        for connection in self._live_connections(include_silent=True):
+            try:
+                await connection.socket.close(code=code, message=reason.encode())
+            except ConnectionError:
+                continue
+
+    def go_silent(self) -> None:
+        """From now on, the connections open now receive no reply, pong or event, but stay open (half-open)."""
+        for connection in self._live_connections():
+            connection.silent = True
+
+    def reject_next_login(self, reason: str = "invalid signature") -> None:
+        """Refuse the next login, whatever its signature. Call again to refuse several in a row."""
+        self._login_rejections.append(reason)
+
+    def route(self, method: str, path: str, handler: RestHandler) -> None:
+        """Serve ``method path`` with ``handler``, which returns a `RestResponse` or a JSON body (status 200)."""
+        self._rest_routes[(method.upper(), path)] = handler
+
+    def now(self) -> float:
+        """The exchange's clock, in seconds."""
+        return time.time() + self.clock_skew
+
+    async def connect_in_memory(self, target: ConnectionTarget, timings: StreamTimings) -> MemoryWebSocket:
+        """A `userstream.WebSocketFactory`: a connection served by this exchange over an in-memory socket."""
+        client, server = MemoryWebSocket.pair()
+        task = asyncio.create_task(self._serve(server))
+        self._memory_sessions.add(task)
+        task.add_done_callback(self._memory_sessions.discard)
+        return client
+
+    # --- serving --------------------------------------------------------------------------------------
+
+    async def _websocket_handler(self, request: web.Request) -> web.WebSocketResponse:
+        # autoping off: a silent connection must not answer protocol pings either.
+        response = web.WebSocketResponse(autoping=False)
+        await response.prepare(request)
+        await self._serve(_AiohttpServerSocket(response, request))
+        return response
+
+    async def _serve(self, socket: _ServerSocket) -> None:
+        connection = Connection(id=next(self._ids), socket=socket, opened_at=asyncio.get_running_loop().time())
+        self.connections.append(connection)
+        await self._notify()
+        try:
+            while True:
+                frame = await socket.receive()
+                if frame.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    break
+                if frame.type is WSMsgType.PING:
+                    if not connection.silent:
+                        await socket.pong(frame.data)
+                    continue
+                if frame.type is not WSMsgType.TEXT:
+                    continue
+                message = self.dialect.parse(frame.data)
+                connection.received.append(message)
+                self.received.append((connection.id, message))
+                if not connection.silent:
+                    for reply in self._replies(connection, message):
+                        await socket.send_str(reply if isinstance(reply, str) else json.dumps(reply))
+                await self._notify()
+        except ConnectionError:
+            pass
+        finally:
+            connection.open = False
+            await self._notify()
+
+    def _replies(self, connection: Connection, message: Any) -> list[Any]:
+        intent = self.dialect.classify_client(message)
+        if intent is ClientIntent.LOGIN:
+            reason = (
+                self._login_rejections.pop(0)
+                if self._login_rejections
+                else self.dialect.check_login(message, self.credentials, self.now())
+            )
+            if reason is not None:
+                return [self.dialect.login_rejection(message, reason)]
+            connection.authenticated = True
+            return [self.dialect.login_ack(message)]
+        if intent is ClientIntent.SUBSCRIBE:
+            if self.dialect.requires_login and not connection.authenticated:
+                return [self.dialect.subscribe_rejection(message, "login required")]
+            connection.subscriptions.append(message)
+            return self.dialect.subscribe_replies(message)
+        if intent is ClientIntent.PING:
+            return [self.dialect.pong(message)]
+        return []
+
+    async def _rest_handler(self, request: web.Request) -> web.Response:
+        rest_request = RestRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=dict(request.headers),
+            body=await request.text(),
+        )
+        self.rest_requests.append(rest_request)
+        await self._notify()
+        handler = self._rest_routes.get((request.method, request.path))
+        if handler is None:
+            return web.json_response({"error": f"no route {request.method} {request.path}"}, status=404)
+        result = handler(rest_request)
+        if isinstance(result, Awaitable):
+            result = await result
+        response = result if isinstance(result, RestResponse) else RestResponse(result)
+        return web.json_response(response.body, status=response.status)
+
+    def _server_time(self, request: RestRequest) -> RestResponse:
+        return RestResponse({"serverTime": int(self.now() * 1000)})
+
+    def _live_connections(self, *, include_silent: bool = False) -> list[Connection]:
+        return [c for c in self.connections if c.open and (include_silent or not c.silent)]
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _running_server(self) -> TestServer:
+        if self._server is None:
+            raise RuntimeError("the fake exchange is not running; use `async with FakeExchange()` or call start()")
+        return self._server
