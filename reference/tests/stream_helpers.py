@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from userstream import ReconnectPolicy, StreamTimings
+from userstream import ReconnectPolicy, StreamTimings, UserStreamTrackerDataSource
 
 # Short enough that a test waits milliseconds, long enough that two cores under load keep up.
 FAST_TIMINGS = StreamTimings(
@@ -39,3 +39,17 @@ async def eventually(condition: Callable[[], bool], what: str, timeout: float = 
                 await asyncio.sleep(0.01)
     except TimeoutError:
         raise AssertionError(f"{what}: not within {timeout:g} s") from None
+
+
+_listeners: set[asyncio.Task[None]] = set()  # asyncio holds tasks weakly; these must live until they end
+
+
+def start_listening(
+    data_source: UserStreamTrackerDataSource, *legacy_loop: asyncio.AbstractEventLoop
+) -> asyncio.Queue[Any]:
+    """Run ``data_source.listen_for_user_stream`` in the background and return the queue it fills."""
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    task = asyncio.create_task(data_source.listen_for_user_stream(*legacy_loop, output))
+    _listeners.add(task)
+    task.add_done_callback(_listeners.discard)
+    return output

@@ -38,7 +38,9 @@ def test_delays_grow_on_average_and_never_fall_below_the_floor() -> None:
     delays = [backoff.next_delay() for _ in range(7)]
     assert all(delay >= 0.5 for delay in delays)
     assert all(delay <= 2**n for n, delay in enumerate(delays))
-    means = [sum(Backoff(backoff.policy, random.Random(s), attempt=n).next_delay() for s in range(200)) for n in (0, 3, 6)]
+    means = [
+        sum(Backoff(backoff.policy, random.Random(s), attempt=n).next_delay() for s in range(200)) for n in (0, 3, 6)
+    ]
     assert means[0] < means[1] < means[2]
 
 

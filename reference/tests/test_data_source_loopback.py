@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import socket
 from typing import Any, ClassVar
@@ -10,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 from conftest import DataSourceFactory
 from reference_connector import ReferenceDataSource
-from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, eventually, next_message, client_tasks
+from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, next_message, start_listening
 
 from userstream import OutgoingMessage, ReconnectPolicy, StreamState
 from userstream.testing import ClientIntent, FakeExchange
@@ -22,12 +23,6 @@ def fully_subscribed(exchange: FakeExchange) -> int:
     return sum(len(c.subscriptions) == 3 for c in exchange.connections)
 
 
-async def start(data_source: ReferenceDataSource) -> asyncio.Queue[Any]:
-    output: asyncio.Queue[Any] = asyncio.Queue()
-    asyncio.create_task(data_source.listen_for_user_stream(output))
-    return output
-
-
 async def streaming(exchange: FakeExchange, connections: int = 1) -> None:
     await exchange.wait_until(lambda: fully_subscribed(exchange) >= connections, what=f"{connections} subscribed")
 
@@ -35,7 +30,7 @@ async def streaming(exchange: FakeExchange, connections: int = 1) -> None:
 async def test_events_flow_end_to_end_over_a_real_socket(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
-    output = await start(make_data_source())
+    output = start_listening(make_data_source())
     await streaming(fake_exchange)
     for n in range(5):
         await fake_exchange.push_event("orders", {"order_id": str(n)})
@@ -46,7 +41,7 @@ async def test_last_recv_time_moves_on_heartbeats_without_queueing_them(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     data_source = make_data_source()
-    output = await start(data_source)
+    output = start_listening(data_source)
     await streaming(fake_exchange)
     for _ in range(3):
         before = data_source.last_recv_time
@@ -60,7 +55,7 @@ async def test_app_level_pings_go_out_on_schedule_and_their_pongs_keep_the_strea
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     data_source = make_data_source()
-    await start(data_source)
+    start_listening(data_source)
     await streaming(fake_exchange)
     await asyncio.sleep(FAST_TIMINGS.stale_after * 3)  # no data at all: only pings and pongs
     pings = len(fake_exchange.messages(ClientIntent.PING))
@@ -76,7 +71,7 @@ async def test_protocol_pings_keep_a_quiet_stream_alive(
 
     data_source = ProtocolPings(make_data_source().auth, ws_url=fake_exchange.ws_url, timings=FAST_TIMINGS)
     try:
-        await start(data_source)
+        start_listening(data_source)
         await streaming(fake_exchange)
         first = data_source.last_recv_time
         await asyncio.sleep(FAST_TIMINGS.stale_after * 3)
@@ -91,7 +86,7 @@ async def test_a_dropped_tcp_connection_is_back_within_the_backoff(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     data_source = make_data_source()
-    output = await start(data_source)
+    output = start_listening(data_source)
     await streaming(fake_exchange)
     await fake_exchange.drop_connections()
     await streaming(fake_exchange, connections=2)
@@ -109,7 +104,7 @@ async def test_a_going_away_close_is_reported_with_its_code_and_reconnected(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     data_source = make_data_source()
-    await start(data_source)
+    start_listening(data_source)
     await streaming(fake_exchange)
     await fake_exchange.close_connections(code=1001, reason="maintenance")
     await streaming(fake_exchange, connections=2)
@@ -120,7 +115,7 @@ async def test_a_silent_half_open_connection_is_detected_within_stale_after(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     data_source = make_data_source()
-    await start(data_source)
+    start_listening(data_source)
     await streaming(fake_exchange)
     loop = asyncio.get_running_loop()
     silenced_at = loop.time()
@@ -143,15 +138,17 @@ async def test_rejected_logins_back_off_with_growing_delays_and_never_crash(
         fake_exchange.reject_next_login("Invalid sign")
     data_source = make_data_source()
     with caplog.at_level(logging.INFO, logger="userstream"):
-        output = await start(data_source)
+        output = start_listening(data_source)
         await streaming(fake_exchange)
     opened = [c.opened_at for c in fake_exchange.connections]
-    gaps = [later - earlier for earlier, later in zip(opened, opened[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(opened)]
     assert len(gaps) == 3
     for attempt, gap in enumerate(gaps):
         assert gap >= FAST_RECONNECT.ceiling(attempt), gaps  # jitter=0: each wait is exactly its ceiling
     rejections = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert [r.getMessage() for r in rejections] == ["authentication rejected by the exchange: Invalid sign (code 401)"] * 3
+    assert [r.getMessage() for r in rejections] == [
+        "authentication rejected by the exchange: Invalid sign (code 401)"
+    ] * 3
     await fake_exchange.push_event("orders", {"order_id": "finally"})
     assert (await next_message(output))["data"] == {"order_id": "finally"}
 
@@ -163,7 +160,7 @@ async def test_wrong_credentials_are_refused_by_signature_and_retried_with_backo
 
     data_source = make_data_source()
     data_source.auth = ReferenceAuth(auth.api_key, "not-the-secret")
-    await start(data_source)
+    start_listening(data_source)
     await eventually(lambda: data_source.status.reconnect_count >= 2, "two retries")
     assert data_source.status.last_error == "AuthenticationError: invalid signature (code 401)"
     assert fully_subscribed(fake_exchange) == 0
@@ -179,7 +176,7 @@ async def test_an_unreachable_exchange_is_retried_without_a_hot_loop(
     policy = ReconnectPolicy(initial_delay=0.05, max_delay=0.2, factor=2.0, jitter=0.0, min_delay=0.0)
     data_source = make_data_source(ws_url=f"ws://127.0.0.1:{port}/ws", reconnect=policy)
     with caplog.at_level(logging.INFO, logger="userstream"):
-        await start(data_source)
+        start_listening(data_source)
         await asyncio.sleep(1.0)
     attempts = data_source.status.reconnect_count + 1
     # Attempts start at 0, 0.05, 0.15, 0.35, 0.55, 0.75, 0.95 s: at most 7 in a second; a hot loop makes thousands.
@@ -202,7 +199,7 @@ async def test_a_connection_that_stayed_healthy_resets_the_backoff(
     policy = ReconnectPolicy(initial_delay=0.05, max_delay=0.4, jitter=0.0, min_delay=0.0, reset_after=0.3)
     data_source = make_data_source(reconnect=policy)
     with caplog.at_level(logging.INFO, logger="userstream"):
-        await start(data_source)
+        start_listening(data_source)
         await streaming(fake_exchange)
         await fake_exchange.drop_connections()  # short-lived: the schedule goes on
         await streaming(fake_exchange, connections=2)
@@ -223,7 +220,7 @@ async def test_malformed_frames_do_not_stop_the_stream(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     data_source = make_data_source()
-    output = await start(data_source)
+    output = start_listening(data_source)
     await streaming(fake_exchange)
     await fake_exchange.send_malformed()
     await fake_exchange.push_event("orders", {"order_id": "ok"})
@@ -237,7 +234,7 @@ async def test_stop_leaves_no_task_and_no_open_connection(
     baseline = client_tasks()
     data_source = make_data_source()
     listener = asyncio.create_task(data_source.listen_for_user_stream(asyncio.Queue()))
-    await streaming(fake_exchange)
+    await streaming(fake_exchange)  # the listener task is referenced: it must be, to be checked below
     assert client_tasks() - baseline  # the listener and its keep-alive are running
 
     await data_source.stop()
@@ -261,7 +258,7 @@ async def test_stop_in_any_phase_leaves_nothing_behind(
         fake_exchange.go_silent()  # no effect on connections not yet open
         data_source = make_data_source()
         fake_exchange.dialect.login_ack = lambda message: "unrecognised"  # type: ignore[method-assign]
-    await start(data_source)
+    start_listening(data_source)
     await eventually(lambda: data_source.status.state.value == phase, f"the {phase} phase")
     await data_source.stop()
     assert client_tasks() - baseline == set()
@@ -272,9 +269,9 @@ async def test_the_legacy_call_form_streams_and_warns(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     data_source = make_data_source()
-    output: asyncio.Queue[Any] = asyncio.Queue()
-    with pytest.warns(DeprecationWarning, match="deprecated; call listen_for_user_stream"):
-        asyncio.create_task(data_source.listen_for_user_stream(asyncio.get_running_loop(), output))
+    # The warning fires when the listener first runs, which happens during the await inside the block.
+    with pytest.warns(DeprecationWarning, match="deprecated; call listen_for_user_stream"):  # noqa: PT031
+        output = start_listening(data_source, asyncio.get_running_loop())
         await streaming(fake_exchange)
     await fake_exchange.push_event("balances", {"BTC": "1"})
     assert (await next_message(output))["data"] == {"BTC": "1"}
@@ -284,7 +281,7 @@ async def test_an_owned_http_session_is_closed_by_stop(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     data_source = make_data_source()
-    await start(data_source)
+    start_listening(data_source)
     await streaming(fake_exchange)
     session = await data_source.http_session()
     await data_source.stop()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from reference_connector import ReferenceAuth, ReferenceDataSource
-from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, eventually, next_message
+from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, eventually, next_message, start_listening
 
 from userstream import ConnectionTarget, FrameKind, StreamState, StreamTimings
 from userstream.testing import ClientIntent, FakeExchange, MemoryWebSocket
@@ -40,12 +40,6 @@ async def data_source(exchange: FakeExchange, auth: ReferenceAuth) -> AsyncItera
     await data_source.stop()
 
 
-async def start(data_source: ReferenceDataSource) -> asyncio.Queue[Any]:
-    output: asyncio.Queue[Any] = asyncio.Queue()
-    asyncio.create_task(data_source.listen_for_user_stream(output))
-    return output
-
-
 async def subscribed(exchange: FakeExchange, connections: int = 1) -> None:
     await exchange.wait_until(
         lambda: sum(len(c.subscriptions) == 3 for c in exchange.connections) >= connections,
@@ -56,7 +50,7 @@ async def subscribed(exchange: FakeExchange, connections: int = 1) -> None:
 async def test_logs_in_then_subscribes_then_queues_only_user_messages(
     exchange: FakeExchange, data_source: ReferenceDataSource
 ) -> None:
-    output = await start(data_source)
+    output = start_listening(data_source)
     await subscribed(exchange)
     intents = [exchange.dialect.classify_client(message) for _, message in exchange.received]
     assert intents[:4] == [ClientIntent.LOGIN] + [ClientIntent.SUBSCRIBE] * 3
@@ -82,7 +76,7 @@ async def test_subscribes_are_sent_only_after_the_login_ack(auth: ReferenceAuth)
         return client
 
     data_source = ReferenceDataSource(auth, ws_url="memory://", websocket_factory=connect, timings=QUIET_TIMINGS)
-    await start(data_source)
+    start_listening(data_source)
     login = json.loads((await server.receive(timeout=2)).data)
     assert login["op"] == "login"
     await asyncio.sleep(0.05)
@@ -97,7 +91,7 @@ async def test_subscribes_are_sent_only_after_the_login_ack(auth: ReferenceAuth)
 async def test_malformed_frames_are_counted_logged_and_skipped(
     exchange: FakeExchange, data_source: ReferenceDataSource, caplog: pytest.LogCaptureFixture
 ) -> None:
-    output = await start(data_source)
+    output = start_listening(data_source)
     await subscribed(exchange)
     with caplog.at_level(logging.DEBUG, logger="userstream"):
         await exchange.send_malformed("<html>502 Bad Gateway</html>")
@@ -119,7 +113,7 @@ async def test_malformed_frames_are_counted_logged_and_skipped(
 async def test_binary_json_frames_are_decoded_like_text(
     exchange: FakeExchange, data_source: ReferenceDataSource
 ) -> None:
-    output = await start(data_source)
+    output = start_listening(data_source)
     await subscribed(exchange)
     await exchange.connections[0].socket.send_bytes(b'{"channel": "balances", "data": {"USDT": "10"}}')  # type: ignore[attr-defined]
     assert await next_message(output) == {"channel": "balances", "data": {"USDT": "10"}}
@@ -130,7 +124,7 @@ async def test_a_rejected_login_is_logged_once_with_the_exchange_message_then_re
 ) -> None:
     exchange.reject_next_login("API key expired")
     with caplog.at_level(logging.INFO, logger="userstream"):
-        await start(data_source)
+        start_listening(data_source)
         await subscribed(exchange)
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == ["authentication rejected by the exchange: API key expired (code 401)"]
@@ -148,14 +142,14 @@ async def test_a_rejected_subscription_ends_the_connection_and_is_retried(
     data_source = WithUnknownChannel(
         auth, ws_url="memory://", websocket_factory=exchange.connect_in_memory, reconnect=FAST_RECONNECT
     )
-    await start(data_source)
+    start_listening(data_source)
     await eventually(lambda: data_source.status.reconnect_count >= 1, "a reconnect after the refused subscription")
     assert data_source.status.last_error == "SubscriptionError: unknown channel 'positions' (code 403)"
     await data_source.stop()
 
 
 async def test_a_server_ended_stream_reconnects(exchange: FakeExchange, data_source: ReferenceDataSource) -> None:
-    output = await start(data_source)
+    output = start_listening(data_source)
     await subscribed(exchange)
     await exchange.push({"event": "stream_expired", "msg": "listen key expired", "code": 0})
     await subscribed(exchange, connections=2)
@@ -175,7 +169,7 @@ async def test_a_missing_login_ack_times_out_the_handshake(auth: ReferenceAuth) 
     data_source = ReferenceDataSource(
         auth, ws_url="memory://", websocket_factory=connect, timings=QUIET_TIMINGS, reconnect=FAST_RECONNECT
     )
-    await start(data_source)
+    start_listening(data_source)
     await eventually(lambda: len(sockets) >= 2, "a second connection after the handshake timeout")
     assert data_source.status.last_error == "HandshakeTimeout: no auth_ok frame within 0.3 s"
     await data_source.stop()
@@ -184,7 +178,7 @@ async def test_a_missing_login_ack_times_out_the_handshake(auth: ReferenceAuth) 
 async def test_protocol_pings_are_answered_and_pongs_count_as_traffic(
     exchange: FakeExchange, data_source: ReferenceDataSource
 ) -> None:
-    await start(data_source)
+    start_listening(data_source)
     await subscribed(exchange)
     server_end: MemoryWebSocket = exchange.connections[0].socket  # type: ignore[assignment]
     before = data_source.last_recv_time
@@ -196,7 +190,7 @@ async def test_protocol_pings_are_answered_and_pongs_count_as_traffic(
 async def test_last_recv_time_never_goes_backwards(
     exchange: FakeExchange, data_source: ReferenceDataSource, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await start(data_source)
+    start_listening(data_source)
     await subscribed(exchange)
     high_water = data_source.last_recv_time
     assert high_water > 0
@@ -212,9 +206,9 @@ async def test_last_recv_time_is_zero_before_the_first_frame(data_source: Refere
 
 
 async def test_the_legacy_call_form_works_and_warns(exchange: FakeExchange, data_source: ReferenceDataSource) -> None:
-    output: asyncio.Queue[Any] = asyncio.Queue()
-    with pytest.warns(DeprecationWarning, match=r"listen_for_user_stream\(ev_loop, output\) is deprecated"):
-        asyncio.create_task(data_source.listen_for_user_stream(asyncio.get_running_loop(), output))
+    # The warning fires when the listener first runs, which happens during the await inside the block.
+    with pytest.warns(DeprecationWarning, match=r"listen_for_user_stream\(ev_loop, output\) is deprecated"):  # noqa: PT031
+        output = start_listening(data_source, asyncio.get_running_loop())
         await subscribed(exchange)
     await exchange.push_event("orders", {"order_id": "4"})
     assert await next_message(output) == {"channel": "orders", "data": {"order_id": "4"}}
@@ -222,15 +216,17 @@ async def test_the_legacy_call_form_works_and_warns(exchange: FakeExchange, data
 
 async def test_keyword_call_forms_are_accepted(exchange: FakeExchange, data_source: ReferenceDataSource) -> None:
     output: asyncio.Queue[Any] = asyncio.Queue()
-    asyncio.create_task(data_source.listen_for_user_stream(output=output))
+    first = asyncio.create_task(data_source.listen_for_user_stream(output=output))
     await subscribed(exchange)
     await data_source.stop()
-    with pytest.warns(DeprecationWarning):
-        task = asyncio.create_task(
+    assert first.cancelled()
+    with pytest.warns(DeprecationWarning, match="is deprecated"):  # noqa: PT031 - fires when the task first runs
+        second = asyncio.create_task(
             data_source.listen_for_user_stream(ev_loop=asyncio.get_running_loop(), output=output)
         )
         await subscribed(exchange, connections=2)
-    task.cancel()
+    await data_source.stop()
+    assert second.cancelled()
 
 
 @pytest.mark.parametrize(
@@ -252,7 +248,7 @@ async def test_wrong_arguments_are_a_clear_type_error(
 async def test_a_second_concurrent_listener_is_refused(
     exchange: FakeExchange, data_source: ReferenceDataSource
 ) -> None:
-    await start(data_source)
+    start_listening(data_source)
     await subscribed(exchange)
     with pytest.raises(RuntimeError, match="already streaming; a second listener would open a second socket"):
         await data_source.listen_for_user_stream(asyncio.Queue())
@@ -271,9 +267,11 @@ async def test_an_unexpected_error_in_connector_code_is_logged_and_retried(
                 raise ZeroDivisionError("bug in subscribe_messages")
             return list(super().subscribe_messages())
 
-    data_source = Buggy(auth, ws_url="memory://", websocket_factory=exchange.connect_in_memory, reconnect=FAST_RECONNECT)
+    data_source = Buggy(
+        auth, ws_url="memory://", websocket_factory=exchange.connect_in_memory, reconnect=FAST_RECONNECT
+    )
     with caplog.at_level(logging.ERROR, logger="userstream"):
-        await start(data_source)
+        start_listening(data_source)
         await subscribed(exchange)
     assert "unexpected error in the user stream: ZeroDivisionError: bug in subscribe_messages" in caplog.text
     assert caplog.records[0].exc_info is not None  # the traceback is kept for the developer

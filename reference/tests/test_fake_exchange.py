@@ -136,7 +136,7 @@ async def test_a_measured_clock_offset_turns_a_refused_login_into_an_accepted_on
 
 
 async def test_wait_until_names_what_did_not_happen(fake_exchange: FakeExchange) -> None:
-    with pytest.raises(TimeoutError, match="fake exchange: 3 subscribed connection\\(s\\) did not happen within 0.1 s"):
+    with pytest.raises(TimeoutError, match=r"fake exchange: 3 subscribed connection\(s\) did not happen within 0\.1 s"):
         await fake_exchange.wait_for_subscribed(connections=3, timeout=0.1)
 
 
