@@ -8,6 +8,7 @@ import logging
 import socket
 from typing import Any, ClassVar
 
+import aiohttp
 import pytest
 from conftest import DataSourceFactory
 from reference_connector import ReferenceDataSource
@@ -241,6 +242,7 @@ async def test_stop_leaves_no_task_and_no_open_connection(
     assert listener.cancelled()
     assert client_tasks() - baseline == set()
     await fake_exchange.wait_until(lambda: fake_exchange.open_connections == 0, what="zero open connections")
+    assert fake_exchange.connections[0].client_close_code == 1000  # a clean close, not a dropped socket
     assert data_source.status.state is StreamState.STOPPED
     assert not data_source.status.connected
     await data_source.stop()  # idempotent
@@ -286,3 +288,20 @@ async def test_an_owned_http_session_is_closed_by_stop(
     session = await data_source.http_session()
     await data_source.stop()
     assert session.closed
+
+
+async def test_with_a_shared_session_every_replaced_socket_is_closed_and_the_session_is_left_open(
+    fake_exchange: FakeExchange, make_data_source: DataSourceFactory
+) -> None:
+    async with aiohttp.ClientSession() as shared:
+        data_source = make_data_source(session=shared)
+        start_listening(data_source)
+        await streaming(fake_exchange)
+        fake_exchange.go_silent()  # the stale socket must be closed by the client, not abandoned
+        await streaming(fake_exchange, connections=2)
+        await fake_exchange.wait_until(lambda: fake_exchange.open_connections == 1, what="the stale socket to close")
+        await data_source.stop()
+        await fake_exchange.wait_until(lambda: fake_exchange.open_connections == 0, what="zero open connections")
+        # Both sockets ended with the client's close frame, not by being abandoned to the garbage collector.
+        assert [c.client_close_code for c in fake_exchange.connections] == [1000, 1000]
+        assert not shared.closed  # the caller's session is the caller's to close

@@ -74,6 +74,8 @@ class Connection:
     opened_at: float
     """The event loop's clock when the connection was accepted."""
     open: bool = True
+    client_close_code: int | None = None
+    """The code of the client's close frame; None while open or if the client vanished without one."""
     silent: bool = False
     authenticated: bool = False
     subscriptions: list[Any] = field(default_factory=list)
@@ -263,7 +265,10 @@ class FakeExchange:
         try:
             while True:
                 frame = await socket.receive()
-                if frame.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                if frame.type is WSMsgType.CLOSE:
+                    connection.client_close_code = frame.data
+                    break
+                if frame.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
                 if frame.type is WSMsgType.PING:
                     if not connection.silent:
