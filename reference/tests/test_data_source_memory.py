@@ -13,7 +13,7 @@ import pytest
 from reference_connector import ReferenceAuth, ReferenceDataSource
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, eventually, next_message, start_listening
 
-from userstream import ConnectionTarget, FrameKind, StreamState, StreamTimings
+from userstream import ConnectionTarget, FrameKind, StreamState, StreamTimings, UserStreamTrackerDataSource
 from userstream.testing import ClientIntent, FakeExchange, MemoryWebSocket
 
 QUIET_TIMINGS = StreamTimings(ping_interval=30, stale_after=60, handshake_timeout=0.3, close_timeout=0.2)
@@ -284,3 +284,32 @@ def test_classify_is_a_pure_function_of_the_message(auth: ReferenceAuth) -> None
     assert data_source.classify({"event": "error", "code": 401, "msg": "x"}) is FrameKind.AUTH_REJECTED
     assert data_source.classify({"channel": "orders", "data": {}}) is FrameKind.USER_MESSAGE
     assert data_source.classify({"op": "pong"}) is FrameKind.CONTROL
+
+
+async def test_a_connector_needing_only_a_url_streams_with_the_defaults(exchange: FakeExchange) -> None:
+    class UrlOnly(UserStreamTrackerDataSource):
+        """Like a listen-key stream: the URL is the credential; no login, no subscribe, protocol pings."""
+
+        def classify(self, message: Any) -> FrameKind:
+            return FrameKind.USER_MESSAGE if "e" in message else FrameKind.CONTROL
+
+    data_source = UrlOnly(ws_url="memory://", websocket_factory=exchange.connect_in_memory, timings=FAST_TIMINGS)
+    output = start_listening(data_source)
+    await exchange.wait_until(lambda: exchange.open_connections == 1, what="a connection")
+    await exchange.push({"e": "executionReport", "i": 1})
+    assert await next_message(output) == {"e": "executionReport", "i": 1}
+    assert data_source.status.state is StreamState.STREAMING
+    assert exchange.received == []  # it sent nothing but protocol pings
+    await data_source.stop()
+
+
+async def test_an_in_memory_drop_is_recovered_like_a_tcp_reset(
+    exchange: FakeExchange, data_source: ReferenceDataSource
+) -> None:
+    output = start_listening(data_source)
+    await subscribed(exchange)
+    await exchange.drop_connections()
+    await subscribed(exchange, connections=2)
+    assert data_source.status.last_error == "ConnectionLost: connection closed by the exchange (code 1006)"
+    await exchange.push_event("orders", {"order_id": "5"})
+    assert (await next_message(output))["data"] == {"order_id": "5"}

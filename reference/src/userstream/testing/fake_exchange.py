@@ -183,9 +183,16 @@ class FakeExchange:
             raise TimeoutError(f"fake exchange: {what} did not happen within {timeout:g} s") from None
 
     async def wait_for_subscribed(self, connections: int = 1, timeout: float = 5.0) -> None:
-        await self.wait_until(
-            lambda: self.subscribed_connections >= connections, timeout, f"{connections} subscribed connection(s)"
-        )
+        """Wait until ``connections`` connections since start have subscribed and the latest is still open.
+
+        After a fault, ``wait_for_subscribed(2)`` waits for the client's reconnection.
+        """
+
+        def reached() -> bool:
+            subscribed = [c for c in self.connections if c.subscriptions]
+            return len(subscribed) >= connections and subscribed[-1].open
+
+        await self.wait_until(reached, timeout, f"{connections} subscribed connection(s)")
 
     # --- scripting ----------------------------------------------------------------------------------
 
@@ -212,17 +219,24 @@ class FakeExchange:
         return await self.push(text)
 
     async def drop_connections(self) -> None:
-        """Abort every open connection's TCP transport: no close frame, as when a network path dies."""
-        for connection in self._live_connections(include_silent=True):
+        """Abort every open connection's TCP transport: no close frame, as when a network path dies.
+
+        Returns once the exchange has seen them end, so a following wait sees only new connections.
+        """
+        victims = self._live_connections(include_silent=True)
+        for connection in victims:
             connection.socket.abort()
+        await self._ended(victims)
 
     async def close_connections(self, code: int = WSCloseCode.GOING_AWAY, reason: str = "") -> None:
-        """Close every open connection with a close frame carrying ``code``."""
-        for connection in self._live_connections(include_silent=True):
+        """Close every open connection with a close frame carrying ``code``; return once they have ended."""
+        victims = self._live_connections(include_silent=True)
+        for connection in victims:
             try:
                 await connection.socket.close(code=code, message=reason.encode())
             except ConnectionError:
                 continue
+        await self._ended(victims)
 
     def go_silent(self) -> None:
         """From now on, the connections open now receive no reply, pong or event, but stay open (half-open)."""
@@ -331,6 +345,11 @@ class FakeExchange:
 
     def _server_time(self, request: RestRequest) -> RestResponse:
         return RestResponse({"serverTime": int(self.now() * 1000)})
+
+    async def _ended(self, connections: list[Connection]) -> None:
+        await self.wait_until(
+            lambda: not any(c.open for c in connections), what=f"{len(connections)} connection(s) to end"
+        )
 
     def _live_connections(self, *, include_silent: bool = False) -> list[Connection]:
         return [c for c in self.connections if c.open and (include_silent or not c.silent)]
