@@ -305,3 +305,19 @@ async def test_with_a_shared_session_every_replaced_socket_is_closed_and_the_ses
         # Both sockets ended with the client's close frame, not by being abandoned to the garbage collector.
         assert [c.client_close_code for c in fake_exchange.connections] == [1000, 1000]
         assert not shared.closed  # the caller's session is the caller's to close
+
+
+async def test_the_secret_never_reaches_the_logs_even_at_debug(
+    fake_exchange: FakeExchange, make_data_source: DataSourceFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_exchange.reject_next_login("bad signature for secret test-secret")  # an exchange echoing too much
+    data_source = make_data_source()
+    with caplog.at_level(logging.DEBUG):
+        start_listening(data_source)
+        await streaming(fake_exchange)
+        await fake_exchange.drop_connections()
+        await streaming(fake_exchange, connections=2)  # the rejected first connection never subscribed
+        await data_source.stop()
+    assert "authentication rejected by the exchange: bad signature for secret *** (code 401)" in caplog.text
+    assert "test-secret" not in caplog.text
+    assert "test-secret" not in repr(data_source.status)
