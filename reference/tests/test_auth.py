@@ -92,3 +92,16 @@ def test_exchange_hooks_name_what_to_override() -> None:
         auth.rest_auth_headers("GET", "/api/v3/account")
     with pytest.raises(NotImplementedError, match=r"override ws_login_payload\(\)"):
         auth.ws_login_payload()
+
+
+def test_a_base64_secret_can_key_the_hmac_decoded() -> None:
+    import base64
+    import hashlib
+    import hmac
+
+    raw_key = b"\x00\x01kraken-key\xff"
+    auth = MarketAuth("key", base64.b64encode(raw_key).decode())
+    expected = base64.b64encode(hmac.new(raw_key, b"payload", hashlib.sha512).digest()).decode()
+    assert auth.sign("payload", digest="sha512", encoding="base64", secret_is_base64=True) == expected
+    with pytest.raises(ValueError, match="the secret is not valid base64"):
+        MarketAuth("key", "not base64!").sign("payload", secret_is_base64=True)

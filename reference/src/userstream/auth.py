@@ -101,11 +101,25 @@ class MarketAuth:
 
     # --- signing ----------------------------------------------------------------------------
 
-    def sign(self, payload: str | bytes, *, digest: Digest = "sha256", encoding: Encoding = "hex") -> str:
-        """HMAC of ``payload`` keyed with the secret."""
+    def sign(
+        self,
+        payload: str | bytes,
+        *,
+        digest: Digest = "sha256",
+        encoding: Encoding = "hex",
+        secret_is_base64: bool = False,
+    ) -> str:
+        """HMAC of ``payload`` keyed with the secret.
+
+        ``secret_is_base64`` keys it with the base64-decoded secret instead (Kraken's scheme).
+        """
         data = payload.encode() if isinstance(payload, str) else payload
         try:
-            mac = hmac.new(self._secret, data, _DIGESTS[digest])
+            key = base64.b64decode(self._secret, validate=True) if secret_is_base64 else self._secret
+        except ValueError:
+            raise ValueError("the secret is not valid base64") from None
+        try:
+            mac = hmac.new(key, data, _DIGESTS[digest])
         except KeyError:
             raise ValueError(f"unknown digest {digest!r}; expected one of {sorted(_DIGESTS)}") from None
         if encoding == "hex":

@@ -16,9 +16,9 @@ import logging
 import random
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, cast, overload
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
@@ -28,6 +28,7 @@ from userstream.errors import (
     AuthenticationError,
     ConnectionLost,
     HandshakeTimeout,
+    RestError,
     ServerRequestedReconnect,
     StaleConnection,
     SubscriptionError,
@@ -38,6 +39,9 @@ from userstream.timings import StreamTimings
 
 WebSocketFactory = Callable[[ConnectionTarget, StreamTimings], Awaitable[WebSocketLike]]
 """Opens a WebSocket for a target; the default uses aiohttp, tests may pass an in-memory one."""
+
+ConnectionJob = Callable[[], Coroutine[Any, Any, None]]
+"""Background work that lives exactly as long as one connection (a listen-key keepalive)."""
 
 # What an exchange-supplied decode or classify raises on a frame of unexpected shape.
 _SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
@@ -54,6 +58,9 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings()
     DEFAULT_RECONNECT: ClassVar[ReconnectPolicy] = ReconnectPolicy()
+    SERVER_TIME_PATH: ClassVar[str | None] = None
+    """The exchange's REST time endpoint, for measuring clock skew (Binance: ``/api/v3/time``)."""
+    REST_TIMEOUT: ClassVar[float] = 10.0
 
     def __init__(
         self,
@@ -206,6 +213,103 @@ class UserStreamTrackerDataSource(abc.ABC):
     async def on_stop(self) -> None:  # noqa: B027 - optional hook; most exchanges hold nothing beyond the socket
         """Release what the connector holds beyond the socket (a listen key, a token). Called by `stop()`."""
 
+    def connection_jobs(self) -> Sequence[ConnectionJob]:
+        """Background jobs to run beside each connection, cancelled when it ends.
+
+        If a job raises, the connection ends with that error (and is reconnected): a listen-key
+        keepalive that fails ends the stream so a fresh key is fetched.
+        """
+        return ()
+
+    def discard_credentials(self) -> None:  # noqa: B027 - optional hook
+        """Forget a cached key or token: the exchange ended the stream or rejected the login."""
+
+    def is_clock_skew(self, reply: Any) -> bool:
+        """Whether a rejection (a WebSocket frame or a REST error body) blames our timestamp.
+
+        Binance -1021, KuCoin 400002 "Invalid KC-API-TIMESTAMP". When true, the loop re-measures
+        the offset to the exchange's clock (`SERVER_TIME_PATH`) before retrying.
+        """
+        return False
+
+    def parse_server_time(self, body: Any) -> float:
+        """The exchange's clock in seconds from its time endpoint's reply (default: ``{"serverTime": ms}``)."""
+        return float(body["serverTime"]) / 1000
+
+    # --- REST ---------------------------------------------------------------------------------------
+
+    async def rest_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        signed: bool = False,
+    ) -> Any:
+        """Call the exchange's REST API and return the decoded JSON reply.
+
+        ``signed`` adds `MarketAuth.rest_auth_headers` for the exact path, query and body sent. An
+        error status raises `RestError`; one that blames our clock (`is_clock_skew`) re-measures the
+        offset and retries once with a fresh signature.
+        """
+        try:
+            return await self._rest_request_once(method, path, params, body, headers, signed)
+        except RestError as error:
+            if not (signed and self.is_clock_skew(error.body) and self.SERVER_TIME_PATH):
+                raise
+            await self.sync_server_time()
+            return await self._rest_request_once(method, path, params, body, headers, signed)
+
+    async def sync_server_time(self) -> float:
+        """Measure the offset to the exchange's clock (`SERVER_TIME_PATH`) and give it to the auth."""
+        if self.auth is None or self.SERVER_TIME_PATH is None:
+            raise RuntimeError(f"{type(self).__name__} has no auth or SERVER_TIME_PATH to measure clock skew with")
+        sent_at = time.time()
+        reply = await self._rest_request_once("GET", self.SERVER_TIME_PATH, None, None, None, signed=False)
+        offset = self.auth.record_server_time(self.parse_server_time(reply), sent_at=sent_at, received_at=time.time())
+        self.logger.info("clock offset to the exchange measured: %+.3f s", offset)
+        return offset
+
+    async def _rest_request_once(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        headers: Mapping[str, str] | None,
+        signed: bool,
+    ) -> Any:
+        if self.rest_url is None:
+            raise RuntimeError(f"{type(self).__name__} was given no rest_url")
+        query = urlencode(params or {})
+        path_and_query = f"{path}?{query}" if query else path
+        data = "" if body is None else body if isinstance(body, str) else encode_message(body)
+        request_headers = dict(headers or {})
+        if body is not None and not isinstance(body, str):
+            request_headers.setdefault("Content-Type", "application/json")
+        if signed:
+            if self.auth is None:
+                raise RuntimeError(f"{type(self).__name__} needs a MarketAuth to sign {method} {path}")
+            request_headers.update(self.auth.rest_auth_headers(method, path_and_query, data))
+        session = await self.http_session()
+        async with session.request(
+            method,
+            self.rest_url.rstrip("/") + path_and_query,
+            data=data or None,
+            headers=request_headers,
+            timeout=aiohttp.ClientTimeout(total=self.REST_TIMEOUT),
+        ) as response:
+            text = await response.text()
+        try:
+            reply = json.loads(text) if text else None
+        except ValueError:
+            reply = text
+        if response.status >= 400:
+            raise RestError(method, path, response.status, reply)
+        return reply
+
     # --- the loop ---------------------------------------------------------------------------------
 
     async def _run_connection(self, output: asyncio.Queue[Any]) -> None:
@@ -217,20 +321,32 @@ class UserStreamTrackerDataSource(abc.ABC):
         websocket = await self._open_websocket(target, timings)
         self._websocket = websocket
         loop = asyncio.get_running_loop()
-        keep_alive = asyncio.create_task(self._keep_alive(websocket, timings.ping_interval))
-        streaming_since: float | None = None
-        try:
+        streaming_since: list[float] = []  # set by the conversation once subscribed
+
+        async def converse() -> None:
             await self._handshake(websocket, output, timings)
-            streaming_since = loop.time()
+            streaming_since.append(loop.time())
             self._state = StreamState.STREAMING
             self.logger.info("streaming")
             await self._read_frames(websocket, output, timings)
+
+        tasks = [
+            asyncio.create_task(converse()),
+            asyncio.create_task(self._keep_alive(websocket, timings.ping_interval)),
+            *(asyncio.create_task(job()) for job in self.connection_jobs()),
+        ]
+        try:
+            # The conversation only ends by an exception; a job may end the connection by raising.
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            failed = next(task for task in tasks if task.done() and task.exception() is not None)
+            raise cast(BaseException, failed.exception())
         finally:
-            keep_alive.cancel()
-            await asyncio.wait([keep_alive])
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
             await self._close(websocket)
             self._websocket = None
-            self._backoff.connection_ended(None if streaming_since is None else loop.time() - streaming_since)
+            self._backoff.connection_ended(loop.time() - streaming_since[0] if streaming_since else None)
 
     async def _open_websocket(self, target: ConnectionTarget, timings: StreamTimings) -> WebSocketLike:
         async with asyncio.timeout(timings.connect_timeout):
@@ -298,7 +414,10 @@ class UserStreamTrackerDataSource(abc.ABC):
                 continue
             kind, message = handled
             if kind is FrameKind.AUTH_REJECTED:
-                raise AuthenticationError(self.describe_rejection(message))
+                clock_skew = self.is_clock_skew(message) and self.SERVER_TIME_PATH is not None
+                if clock_skew:
+                    await self.sync_server_time()
+                raise AuthenticationError(self.describe_rejection(message), clock_skew=clock_skew)
             if kind is FrameKind.SUBSCRIBE_REJECTED:
                 raise SubscriptionError(self.describe_rejection(message))
             if kind is FrameKind.RECONNECT:
@@ -373,6 +492,8 @@ class UserStreamTrackerDataSource(abc.ABC):
         self.logger.debug("skipped malformed frame #%d (%s): %s", self._malformed_frames, why, excerpt(data))
 
     def _record_failure(self, error: Exception) -> None:
+        if isinstance(error, AuthenticationError | ServerRequestedReconnect):
+            self.discard_credentials()
         text = str(error) or type(error).__name__
         if self.auth is not None:
             text = self.auth.redact(text)
@@ -383,6 +504,8 @@ class UserStreamTrackerDataSource(abc.ABC):
             self.logger.warning("%s", text)
         elif isinstance(error, ServerRequestedReconnect):
             self.logger.info("the exchange ended the stream: %s", text)
+        elif isinstance(error, RestError):
+            self.logger.warning("%s", text)
         elif isinstance(error, TimeoutError | OSError | aiohttp.ClientError):
             self.logger.warning("could not connect: %s", self._last_error)
         else:

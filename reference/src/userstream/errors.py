@@ -26,6 +26,11 @@ class HandshakeTimeout(UserStreamError):
 class AuthenticationError(UserStreamError):
     """The exchange rejected the credentials; the message is the exchange's own words."""
 
+    def __init__(self, reason: str, *, clock_skew: bool = False) -> None:
+        super().__init__(reason)
+        self.clock_skew = clock_skew
+        """The exchange refused the timestamp: the clock offset was re-measured before the retry."""
+
 
 class SubscriptionError(UserStreamError):
     """The exchange rejected a subscription."""
@@ -33,3 +38,14 @@ class SubscriptionError(UserStreamError):
 
 class ServerRequestedReconnect(UserStreamError):
     """The exchange ended the stream on purpose (expired key or token, maintenance)."""
+
+
+class RestError(UserStreamError):
+    """A REST call answered with an error status; ``body`` is the exchange's decoded reply."""
+
+    def __init__(self, method: str, path: str, status: int, body: object) -> None:
+        super().__init__(f"{method} {path} failed with HTTP {status}: {body!r:.300}")
+        self.method = method
+        self.path = path
+        self.status = status
+        self.body = body

@@ -11,6 +11,7 @@ import abc
 import enum
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +36,29 @@ class ClientIntent(enum.Enum):
 
 
 class Dialect(abc.ABC):
-    """The exchange-specific half of the fake exchange. Every method is a pure function of its arguments."""
+    """The exchange-specific half of the fake exchange: recognising and answering messages, no I/O.
+
+    A dialect may keep the exchange's own state (the listen keys or tokens it issued); the REST
+    routes that issue them are installed on a `FakeExchange` by the dialect's module.
+    """
 
     requires_login = True
     """Whether a subscribe before a successful login is refused."""
+
+    def check_connection(self, path: str, query: Mapping[str, str]) -> str | None:
+        """Why a WebSocket upgrade to ``path?query`` must be refused (HTTP 401), or None to accept it.
+
+        Listen-key and token exchanges put the credential in the URL; this is where it is checked.
+        """
+        return None
+
+    def greeting(self) -> list[Any]:
+        """Frames the exchange sends as soon as a connection opens (KuCoin's ``welcome``)."""
+        return []
+
+    def check_subscribe(self, message: Any, credentials: Credentials, server_time: float) -> str | None:
+        """Why a subscribe must be refused (a per-message signature, a token), or None to accept it."""
+        return None
 
     def parse(self, text: str) -> Any:
         """A client frame as data: JSON where it is JSON, else the raw text (OKX's ``"ping"``)."""

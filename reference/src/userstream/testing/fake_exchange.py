@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, Self
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 from aiohttp.test_utils import TestServer
@@ -72,6 +73,8 @@ class Connection:
     id: int
     socket: _ServerSocket = field(repr=False)
     opened_at: float
+    path: str = WS_PATH
+    query: Mapping[str, str] = field(default_factory=dict)
     """The event loop's clock when the connection was accepted."""
     open: bool = True
     client_close_code: int | None = None
@@ -118,6 +121,8 @@ class FakeExchange:
         self.received: list[tuple[int, Any]] = []
         """Every message any client sent, as ``(connection id, message)``, in arrival order."""
         self.rest_requests: list[RestRequest] = []
+        self.refused_connections: list[tuple[str, Mapping[str, str], str]] = []
+        """WebSocket upgrades the dialect refused, as ``(path, query, reason)``."""
         self._rest_routes: dict[tuple[str, str], RestHandler] = {("GET", "/time"): self._server_time}
         self._login_rejections: list[str] = []
         self._ids = itertools.count(1)
@@ -130,6 +135,7 @@ class FakeExchange:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get(WS_PATH, self._websocket_handler)
+        app.router.add_get(WS_PATH + "/{rest:.*}", self._websocket_handler)
         app.router.add_route("*", "/{path:.*}", self._rest_handler)
         self._server = TestServer(app, host="127.0.0.1", port=0)
         await self._server.start_server()
@@ -196,11 +202,14 @@ class FakeExchange:
 
     # --- scripting ----------------------------------------------------------------------------------
 
-    async def push(self, message: Any) -> int:
-        """Send ``message`` (as JSON, or as-is if a str) to every open, non-silent connection; return how many."""
+    async def push(self, message: Any, *, to: Connection | None = None) -> int:
+        """Send ``message`` (as JSON, or as-is if a str) to one connection or every open, non-silent one.
+
+        Returns how many connections it was sent to.
+        """
         text = message if isinstance(message, str) else json.dumps(message)
         delivered = 0
-        for connection in self._live_connections():
+        for connection in self._live_connections() if to is None else [to] if to.open and not to.silent else []:
             try:
                 await connection.socket.send_str(text)
                 delivered += 1
@@ -257,26 +266,40 @@ class FakeExchange:
 
     async def connect_in_memory(self, target: ConnectionTarget, timings: StreamTimings) -> MemoryWebSocket:
         """A `userstream.WebSocketFactory`: a connection served by this exchange over an in-memory socket."""
+        parts = urlsplit(target.url)
+        path, query = parts.path or WS_PATH, dict(parse_qsl(parts.query))
+        reason = self.dialect.check_connection(path, query)
+        if reason is not None:
+            raise ConnectionRefusedError(f"fake exchange refused the connection: {reason}")
         client, server = MemoryWebSocket.pair()
-        task = asyncio.create_task(self._serve(server))
+        task = asyncio.create_task(self._serve(server, path, query))
         self._memory_sessions.add(task)
         task.add_done_callback(self._memory_sessions.discard)
         return client
 
     # --- serving --------------------------------------------------------------------------------------
 
-    async def _websocket_handler(self, request: web.Request) -> web.WebSocketResponse:
+    async def _websocket_handler(self, request: web.Request) -> web.StreamResponse:
+        query = dict(request.query)
+        reason = self.dialect.check_connection(request.path, query)
+        if reason is not None:
+            self.refused_connections.append((request.path, query, reason))
+            await self._notify()
+            return web.json_response({"error": reason}, status=401)
         # autoping off: a silent connection must not answer protocol pings either.
         response = web.WebSocketResponse(autoping=False)
         await response.prepare(request)
-        await self._serve(_AiohttpServerSocket(response, request))
+        await self._serve(_AiohttpServerSocket(response, request), request.path, query)
         return response
 
-    async def _serve(self, socket: _ServerSocket) -> None:
-        connection = Connection(id=next(self._ids), socket=socket, opened_at=asyncio.get_running_loop().time())
+    async def _serve(self, socket: _ServerSocket, path: str, query: Mapping[str, str]) -> None:
+        loop = asyncio.get_running_loop()
+        connection = Connection(id=next(self._ids), socket=socket, opened_at=loop.time(), path=path, query=query)
         self.connections.append(connection)
         await self._notify()
         try:
+            for frame_data in self.dialect.greeting():
+                await socket.send_str(frame_data if isinstance(frame_data, str) else json.dumps(frame_data))
             while True:
                 frame = await socket.receive()
                 if frame.type is WSMsgType.CLOSE:
@@ -318,6 +341,9 @@ class FakeExchange:
         if intent is ClientIntent.SUBSCRIBE:
             if self.dialect.requires_login and not connection.authenticated:
                 return [self.dialect.subscribe_rejection(message, "login required")]
+            reason = self.dialect.check_subscribe(message, self.credentials, self.now())
+            if reason is not None:
+                return [self.dialect.subscribe_rejection(message, reason)]
             connection.subscriptions.append(message)
             return self.dialect.subscribe_replies(message)
         if intent is ClientIntent.PING:

@@ -1,0 +1,1 @@
+"""Exchange-shaped dialects for the fake exchange, each with an ``install(exchange)`` for its REST routes."""
