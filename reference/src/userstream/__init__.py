@@ -6,11 +6,13 @@ A connector subclasses `UserStreamTrackerDataSource` (exchange specifics only) a
 
 from userstream.auth import MarketAuth
 from userstream.backoff import Backoff, ReconnectPolicy
-from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
+from userstream.credentials import SingleFlight
+from userstream.data_source import ConnectionJob, UserStreamTrackerDataSource, WebSocketFactory
 from userstream.errors import (
     AuthenticationError,
     ConnectionLost,
     HandshakeTimeout,
+    RestError,
     ServerRequestedReconnect,
     StaleConnection,
     SubscriptionError,
@@ -24,6 +26,7 @@ from userstream.tracker import UserStreamTracker
 __all__ = [
     "AuthenticationError",
     "Backoff",
+    "ConnectionJob",
     "ConnectionLost",
     "ConnectionTarget",
     "FrameKind",
@@ -31,7 +34,9 @@ __all__ = [
     "MarketAuth",
     "OutgoingMessage",
     "ReconnectPolicy",
+    "RestError",
     "ServerRequestedReconnect",
+    "SingleFlight",
     "StaleConnection",
     "StreamState",
     "StreamStatus",

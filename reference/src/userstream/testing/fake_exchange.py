@@ -92,6 +92,8 @@ class RestRequest:
     query: Mapping[str, str]
     headers: Mapping[str, str]
     body: str
+    query_string: str = ""
+    """The query exactly as sent (signatures are computed over it, so order and encoding matter)."""
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,7 @@ class FakeExchange:
             query=dict(request.query),
             headers=dict(request.headers),
             body=await request.text(),
+            query_string=request.query_string,
         )
         self.rest_requests.append(rest_request)
         await self._notify()
