@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -58,6 +59,8 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings()
     DEFAULT_RECONNECT: ClassVar[ReconnectPolicy] = ReconnectPolicy()
+    AWAIT_READY: ClassVar[bool] = False
+    """Wait for a frame classified `FrameKind.READY` before logging in or subscribing (KuCoin's ``welcome``)."""
     SERVER_TIME_PATH: ClassVar[str | None] = None
     """The exchange's REST time endpoint, for measuring clock skew (Binance: ``/api/v3/time``)."""
     REST_TIMEOUT: ClassVar[float] = 10.0
@@ -349,6 +352,16 @@ class UserStreamTrackerDataSource(abc.ABC):
             self._backoff.connection_ended(loop.time() - streaming_since[0] if streaming_since else None)
 
     async def _open_websocket(self, target: ConnectionTarget, timings: StreamTimings) -> WebSocketLike:
+        try:
+            return await self._connect(target, timings)
+        except aiohttp.WSServerHandshakeError as error:
+            # aiohttp's message quotes the whole URL, and a listen key or token may be in it.
+            refusal = f"{_origin(target.url)} refused the WebSocket upgrade with HTTP {error.status}"
+            if error.status in (401, 403):
+                raise AuthenticationError(f"{refusal}: the credential in the URL was not accepted") from None
+            raise ConnectionLost(refusal) from None
+
+    async def _connect(self, target: ConnectionTarget, timings: StreamTimings) -> WebSocketLike:
         async with asyncio.timeout(timings.connect_timeout):
             if self._websocket_factory is not None:
                 return await self._websocket_factory(target, timings)
@@ -363,6 +376,8 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     async def _handshake(self, websocket: WebSocketLike, output: asyncio.Queue[Any], timings: StreamTimings) -> None:
         deadline = asyncio.get_running_loop().time() + timings.handshake_timeout
+        if self.AWAIT_READY:
+            await self._read_frames(websocket, output, timings, until=FrameKind.READY, count=1, deadline=deadline)
         logins = list(self.login_messages())
         if logins:
             self._state = StreamState.AUTHENTICATING
@@ -494,7 +509,7 @@ class UserStreamTrackerDataSource(abc.ABC):
     def _record_failure(self, error: Exception) -> None:
         if isinstance(error, AuthenticationError | ServerRequestedReconnect):
             self.discard_credentials()
-        text = str(error) or type(error).__name__
+        text = _URL.sub(lambda url: _origin(url.group(0)), str(error) or type(error).__name__)
         if self.auth is not None:
             text = self.auth.redact(text)
         self._last_error = f"{type(error).__name__}: {text}"
@@ -532,6 +547,9 @@ def _output_queue(args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Queu
             stacklevel=3,
         )
     return output
+
+
+_URL = re.compile(r"\b(?:wss?|https?)://[^\s'\"<>]+")
 
 
 def _origin(url: str) -> str:

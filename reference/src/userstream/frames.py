@@ -21,6 +21,8 @@ class FrameKind(enum.Enum):
     """An order, fill or balance event: put on the user stream."""
     CONTROL = "control"
     """A pong, heartbeat, welcome or info frame: proves the connection is alive, nothing more."""
+    READY = "ready"
+    """The exchange's greeting that says the connection may be used (KuCoin's ``welcome``)."""
     AUTH_OK = "auth_ok"
     AUTH_REJECTED = "auth_rejected"
     SUBSCRIBED = "subscribed"

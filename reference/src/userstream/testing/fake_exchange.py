@@ -39,6 +39,8 @@ class _ServerSocket(Protocol):
 
     async def pong(self, message: bytes = b"") -> None: ...
 
+    async def ping(self, message: bytes = b"") -> None: ...
+
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool: ...
 
     def abort(self) -> None: ...
@@ -57,6 +59,9 @@ class _AiohttpServerSocket:
 
     async def pong(self, message: bytes = b"") -> None:
         await self._response.pong(message)
+
+    async def ping(self, message: bytes = b"") -> None:
+        await self._response.ping(message)
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"") -> bool:
         return await self._response.close(code=code, message=message)
@@ -77,6 +82,8 @@ class Connection:
     query: Mapping[str, str] = field(default_factory=dict)
     """The event loop's clock when the connection was accepted."""
     open: bool = True
+    pongs: int = 0
+    """Protocol pongs the client sent (answers to `FakeExchange.ping_connections`)."""
     client_close_code: int | None = None
     """The code of the client's close frame; None while open or if the client vanished without one."""
     silent: bool = False
@@ -100,6 +107,7 @@ class RestRequest:
 class RestResponse:
     body: Any
     status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 RestHandler = Callable[[RestRequest], "RestResponse | Any | Awaitable[RestResponse | Any]"]
@@ -219,6 +227,20 @@ class FakeExchange:
                 continue
         return delivered
 
+    async def ping_connections(self, payload: bytes = b"fake-exchange") -> int:
+        """Send a protocol ping to every open, non-silent connection, as Binance's servers do; return how many.
+
+        Each connection counts the client's answers in `Connection.pongs`.
+        """
+        pinged = 0
+        for connection in self._live_connections():
+            try:
+                await connection.socket.ping(payload)
+                pinged += 1
+            except ConnectionError:
+                continue
+        return pinged
+
     async def push_event(self, channel: str, data: Any) -> int:
         """Push one user event, shaped as this exchange shapes them."""
         return await self.push(self.dialect.user_event(channel, data))
@@ -313,6 +335,10 @@ class FakeExchange:
                     if not connection.silent:
                         await socket.pong(frame.data)
                     continue
+                if frame.type is WSMsgType.PONG:
+                    connection.pongs += 1
+                    await self._notify()
+                    continue
                 if frame.type is not WSMsgType.TEXT:
                     continue
                 message = self.dialect.parse(frame.data)
@@ -370,7 +396,7 @@ class FakeExchange:
         if isinstance(result, Awaitable):
             result = await result
         response = result if isinstance(result, RestResponse) else RestResponse(result)
-        return web.json_response(response.body, status=response.status)
+        return web.json_response(response.body, status=response.status, headers=dict(response.headers))
 
     def _server_time(self, request: RestRequest) -> RestResponse:
         return RestResponse({"serverTime": int(self.now() * 1000)})
