@@ -1,0 +1,543 @@
+"""REST polling: a user stream for exchanges that have no private WebSocket.
+
+`RestPollingDataSource` keeps the interface of every other data source
+(``listen_for_user_stream(output)``, ``stop()``, ``status``, ``last_recv_time``) but its transport
+is a loop of signed REST requests: each poll reads the open orders and the balances, compares them
+with what the previous poll saw, and queues only the differences. When an order leaves the open
+list, its final state (filled, cancelled) is read from the order-detail endpoint.
+
+Messages it queues (all amounts are decimal strings, exactly as the exchange wrote them)::
+
+    {"type": "balance", "asset": "usdt", "total": "1000.5", "available": "900.5"}
+    {"type": "order", "event": "new" | "changed" | "closed", "order_id": "59378",
+     "client_order_id": "my-1" | None, "symbol": "ethusdt", "order_type": "buy-limit",
+     "price": "100.1", "amount": "10", "filled_amount": "2.5", "status": "partial-filled",
+     "created_at": 1494901162595 | None}
+
+The first successful poll after start emits a snapshot: one ``balance`` message per non-zero
+asset and one ``order`` ``new`` message per open order. After that, a poll that finds nothing
+different emits nothing. ``changed`` means any field of an open order moved (a partial fill, an
+amended price); ``closed`` carries the final ``status`` from the order-detail endpoint (the exchange's
+own word: ``filled``, ``canceled``...), or ``"unknown"`` if the exchange had no record of the order
+after `CLOSED_LOOKUP_ATTEMPTS` polls. An asset that disappears from the balances is reported with
+``total`` and ``available`` ``"0"``.
+
+What a concrete connector fills in (constants and pure methods, no I/O):
+
+- paths: `ACCOUNTS_PATH` (optional: where the account id comes from), `BALANCE_PATH`,
+  `OPEN_ORDERS_PATH`, `ORDER_DETAIL_PATH` (``{account_id}`` and ``{order_id}`` are filled in), or
+  the `balance_request` / `open_orders_request` / `order_detail_request` methods for extra query
+  parameters;
+- parsers: `parse_account_id`, `parse_balances`, `parse_open_orders`, `parse_order_detail`;
+- `FINAL_ORDER_STATUSES`, and how the exchange says "error": `is_error_reply`, `is_auth_error`,
+  `is_clock_skew`, `describe_rejection`;
+- how a request is signed: `authenticate_request` (default: `MarketAuth.rest_auth_headers`; exchanges
+  that sign in the query string, like HTX, return signed parameters instead).
+
+The loop owns the rest: the poll interval, single-flight account lookup, HTTP 429 with
+``Retry-After``, backoff after any other failure (through the base class), clock-skew re-sync,
+``last_recv_time`` (moved by successful polls only) and a clean `stop()`.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote, urlencode, urlsplit
+
+import aiohttp
+from yarl import URL
+
+from userstream.auth import MarketAuth
+from userstream.backoff import ReconnectPolicy
+from userstream.credentials import SingleFlight
+from userstream.data_source import UserStreamTrackerDataSource
+from userstream.errors import AuthenticationError, ConnectionLost, RestError
+from userstream.frames import FrameKind, encode_message, excerpt
+from userstream.status import StreamState, StreamStatus
+from userstream.timings import StreamTimings
+
+# What a connector's parser raises on a reply of unexpected shape.
+_SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError, ArithmeticError)
+_ZERO = Decimal(0)
+T = TypeVar("T")
+USER_MESSAGE_TYPES = frozenset({"balance", "order"})
+UNKNOWN_STATUS = "unknown"
+
+
+# --- the account as data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One asset's balance. Compared by value, so ``"1.0"`` and ``"1.00"`` are the same balance."""
+
+    asset: str
+    total: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order as the exchange reports it, normalised. Any field that differs between polls is a change."""
+
+    order_id: str
+    client_order_id: str | None
+    symbol: str
+    order_type: str
+    price: Decimal
+    amount: Decimal
+    filled_amount: Decimal
+    status: str
+    created_at: int | None = None
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """What one poll saw: balances by asset, open orders by order id."""
+
+    balances: Mapping[str, Balance] = field(default_factory=dict)
+    open_orders: Mapping[str, Order] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PollRequest:
+    """A GET the loop sends: a path and its query parameters (before signing)."""
+
+    path: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- the diff: pure ----------------------------------------------------------------------------
+
+
+def balance_message(balance: Balance) -> dict[str, Any]:
+    return {"type": "balance", "asset": balance.asset, "total": str(balance.total), "available": str(balance.available)}
+
+
+def order_message(event: str, order: Order) -> dict[str, Any]:
+    return {
+        "type": "order",
+        "event": event,
+        "order_id": order.order_id,
+        "client_order_id": order.client_order_id,
+        "symbol": order.symbol,
+        "order_type": order.order_type,
+        "price": str(order.price),
+        "amount": str(order.amount),
+        "filled_amount": str(order.filled_amount),
+        "status": order.status,
+        "created_at": order.created_at,
+    }
+
+
+def diff_snapshots(
+    before: AccountSnapshot | None, after: AccountSnapshot, closed: Mapping[str, Order] | None = None
+) -> list[dict[str, Any]]:
+    """The user messages that take a bot from ``before`` to ``after``; ``before=None`` gives the full snapshot.
+
+    ``closed`` holds the final state (from the order-detail endpoint) of orders that were open in
+    ``before`` and are no longer open. Orders come first (closed, changed, new), then balances by asset.
+    """
+    previous = before or AccountSnapshot()
+    messages = [order_message("closed", order) for order in (closed or {}).values()]
+    for order_id, order in after.open_orders.items():
+        known = previous.open_orders.get(order_id)
+        if known is None:
+            messages.append(order_message("new", order))
+        elif known != order:
+            messages.append(order_message("changed", order))
+    for asset in sorted(previous.balances.keys() | after.balances.keys()):
+        now = after.balances.get(asset) or Balance(asset, _ZERO, _ZERO)
+        then = previous.balances.get(asset) or Balance(asset, _ZERO, _ZERO)
+        if (now.total, now.available) != (then.total, then.available):
+            messages.append(balance_message(now))
+    return messages
+
+
+def encode_query(params: Mapping[str, str] | Sequence[tuple[str, str]]) -> str:
+    """``k=v&...`` with every reserved character percent-encoded (``:`` as ``%3A``, space as ``%20``)."""
+    items = list(params.items()) if isinstance(params, Mapping) else list(params)
+    return urlencode(items, quote_via=quote)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ExchangeError(RestError):
+    """The exchange answered a poll with an error (an error status, or an error in a 200 body)."""
+
+    def __init__(self, method: str, path: str, status: int, body: object, reason: str) -> None:
+        super().__init__(method, path, status, body)
+        self.reason = reason
+        self.args = (f"{method} {path} failed (HTTP {status}): {reason}",)
+
+
+class RateLimited(ExchangeError):
+    """HTTP 429 (or the exchange's equivalent): the next request waits at least ``retry_after`` seconds."""
+
+    def __init__(
+        self, method: str, path: str, status: int, body: object, reason: str, retry_after: float | None
+    ) -> None:
+        super().__init__(method, path, status, body, reason)
+        self.retry_after = retry_after
+        wait = "no Retry-After" if retry_after is None else f"Retry-After {retry_after:g} s"
+        self.args = (f"{method} {path} rate limited (HTTP {status}, {wait}): {reason}",)
+
+
+class MalformedReply(ExchangeError):
+    """A reply the connector's parser could not read."""
+
+
+# --- the data source ---------------------------------------------------------------------------
+
+
+class RestPollingDataSource(UserStreamTrackerDataSource):
+    """A user stream built from REST polls: open orders and balances every `poll_interval` seconds, changes only.
+
+    Fill in the paths and parsers (see the module docstring). ``ws_url`` does not exist here; pass
+    ``rest_url``. The data source only ever talks to ``rest_url``.
+    """
+
+    POLL_INTERVAL: ClassVar[float] = 2.0
+    """Seconds between the end of one successful poll and the start of the next."""
+    DEFAULT_RECONNECT: ClassVar[ReconnectPolicy] = ReconnectPolicy(initial_delay=1.0, max_delay=60.0)
+    MAX_RETRY_AFTER: ClassVar[float] = 300.0
+    """A longer ``Retry-After`` is capped: a buggy header must not silence the stream for hours."""
+    CLOSED_LOOKUP_ATTEMPTS: ClassVar[int] = 3
+    """Polls on which a vanished order's detail may be missing before it is reported closed with status unknown."""
+
+    ACCOUNTS_PATH: ClassVar[str | None] = None
+    """Where the account id comes from (HTX ``/v1/account/accounts``); None if no lookup is needed."""
+    BALANCE_PATH: ClassVar[str] = ""
+    OPEN_ORDERS_PATH: ClassVar[str] = ""
+    ORDER_DETAIL_PATH: ClassVar[str] = ""
+    FINAL_ORDER_STATUSES: ClassVar[frozenset[str]] = frozenset()
+    """Statuses in which an order can no longer change (HTX: filled, canceled, partial-canceled)."""
+
+    def __init__(
+        self,
+        auth: MarketAuth | None = None,
+        *,
+        rest_url: str,
+        poll_interval: float | None = None,
+        account_id: str | None = None,
+        rest_timeout: float | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timings: StreamTimings | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        # No WebSocket: ws_url is the REST origin only so that the base's logs and repr stay meaningful.
+        super().__init__(
+            auth, ws_url=rest_url, rest_url=rest_url, session=session, timings=timings, reconnect=reconnect, rng=rng
+        )
+        self.poll_interval = self.POLL_INTERVAL if poll_interval is None else poll_interval
+        if not self.poll_interval > 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {self.poll_interval!r}")
+        self.rest_timeout = self.REST_TIMEOUT if rest_timeout is None else rest_timeout
+        self.rest_host = urlsplit(rest_url).netloc.lower()
+        self._fixed_account_id = account_id
+        self._account = SingleFlight(self._fetch_account_id)
+        self._known: AccountSnapshot | None = None
+        self._lookup_misses: dict[str, int] = {}
+        self._polling = False
+
+    # --- public -----------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> StreamStatus:
+        # The base derives "connected" from a WebSocket; here it means "the last poll succeeded".
+        return replace(super().status, connected=self._polling)
+
+    @property
+    def known_state(self) -> AccountSnapshot | None:
+        """The account as of the last successful poll (None before the first, and after `stop()`)."""
+        return self._known
+
+    async def account_id(self) -> str:
+        """The account the polls read, looked up once (single-flight) and cached until credentials are discarded."""
+        return await self._account.get()
+
+    # --- exchange specifics: override these -------------------------------------------------------
+
+    def balance_request(self, account_id: str) -> PollRequest:
+        return PollRequest(self.BALANCE_PATH.format(account_id=account_id))
+
+    def open_orders_request(self, account_id: str) -> PollRequest:
+        return PollRequest(self.OPEN_ORDERS_PATH.format(account_id=account_id))
+
+    def order_detail_request(self, account_id: str, order: Order) -> PollRequest:
+        return PollRequest(self.ORDER_DETAIL_PATH.format(account_id=account_id, order_id=order.order_id))
+
+    def parse_account_id(self, reply: Any) -> str:
+        """The account id from `ACCOUNTS_PATH`'s reply."""
+        raise NotImplementedError(f"{type(self).__name__} sets ACCOUNTS_PATH but does not override parse_account_id()")
+
+    @abc.abstractmethod
+    def parse_balances(self, reply: Any) -> Mapping[str, Balance]:
+        """Balances by asset from the balance reply. Assets with a zero balance may be left out."""
+
+    @abc.abstractmethod
+    def parse_open_orders(self, reply: Any) -> Mapping[str, Order]:
+        """Open orders by order id from the open-orders reply."""
+
+    @abc.abstractmethod
+    def parse_order_detail(self, reply: Any) -> Order:
+        """One order (with its final status, if it has one) from the order-detail reply."""
+
+    def is_final(self, order: Order) -> bool:
+        return order.status in self.FINAL_ORDER_STATUSES
+
+    def is_error_reply(self, status: int, reply: Any) -> bool:
+        """Whether a reply is an error. Default: an HTTP error status. HTX also answers errors with HTTP 200."""
+        return status >= 400
+
+    def is_auth_error(self, reply: Any) -> bool:
+        """Whether an error reply rejects the credentials or the signature (logged at ERROR, then backoff)."""
+        return False
+
+    def is_rate_limited(self, status: int, reply: Any) -> bool:
+        """Whether a reply says "too many requests"; HTTP 429 by default (Binance also uses 418)."""
+        return status == 429
+
+    def retry_after(self, status: int, headers: Mapping[str, str], reply: Any) -> float | None:
+        """Seconds a rate-limited reply asks us to wait: the ``Retry-After`` header by default."""
+        return parse_retry_after(headers.get("Retry-After"))
+
+    def authenticate_request(
+        self, method: str, host: str, path: str, params: Mapping[str, str]
+    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        """``(query parameters, headers)`` that authenticate one request, built fresh (new timestamp) every time.
+
+        Default: the parameters unchanged and `MarketAuth.rest_auth_headers` over path and query. ``host``
+        is the lower-case ``host[:port]`` of ``rest_url``, for schemes that sign it (HTX).
+        """
+        if self.auth is None:
+            return params, {}
+        query = encode_query(params)
+        return params, self.auth.rest_auth_headers(method, f"{path}?{query}" if query else path, "")
+
+    def classify(self, message: Any) -> FrameKind:
+        """Every message this source builds is a user message; anything else would be a bug, so it is dropped."""
+        if isinstance(message, dict) and message.get("type") in USER_MESSAGE_TYPES:
+            return FrameKind.USER_MESSAGE
+        return FrameKind.MALFORMED
+
+    def discard_credentials(self) -> None:
+        # A rejected key may belong to another account once it is replaced: look the account up again.
+        self._account.invalidate()
+
+    async def on_stop(self) -> None:
+        await self._account.close()
+        self._known = None
+        self._lookup_misses.clear()
+        self._polling = False
+
+    # --- the loop -----------------------------------------------------------------------------------
+
+    async def _run_connection(self, output: asyncio.Queue[Any]) -> None:
+        """Poll until a poll fails; like a WebSocket connection, it only ends by an exception.
+
+        The base class records the failure, backs off and calls this again; the account state
+        survives, so the first poll after an outage reports what changed during it.
+        """
+        loop = asyncio.get_running_loop()
+        self._state = StreamState.CONNECTING
+        healthy_since: float | None = None
+        try:
+            while True:
+                try:
+                    messages, snapshot = await self._poll()
+                except RateLimited as error:
+                    self._polling = False
+                    await self._wait_out(error)
+                    continue
+                self._mark_received()
+                self._polling = True
+                if healthy_since is None:
+                    healthy_since = loop.time()
+                    self._state = StreamState.STREAMING
+                    self.logger.info("polling every %g s", self.poll_interval)
+                await self._emit(messages, output)
+                self._known = snapshot
+                await asyncio.sleep(self.poll_interval)
+        finally:
+            self._polling = False
+            self._backoff.connection_ended(loop.time() - healthy_since if healthy_since is not None else None)
+
+    async def _poll(self) -> tuple[list[dict[str, Any]], AccountSnapshot]:
+        """One poll: the messages it yields and the state to remember once they are queued."""
+        account_id = await self.account_id()
+        request = self.open_orders_request(account_id)
+        open_orders = dict(self._parse(self.parse_open_orders, request, await self._get(request)))
+        request = self.balance_request(account_id)
+        balances = self._parse(self.parse_balances, request, await self._get(request))
+        before = self._known
+        closed: dict[str, Order] = {}
+        for order_id, order in (before.open_orders if before else {}).items():
+            if order_id in open_orders:
+                self._lookup_misses.pop(order_id, None)
+                continue
+            final = await self._final_state(account_id, order)
+            if final is None:
+                open_orders[order_id] = order  # no verdict yet: look again next poll
+            elif self.is_final(final) or final.status == UNKNOWN_STATUS:
+                closed[order_id] = final
+            else:
+                open_orders[order_id] = final  # momentarily missing from the list but still live
+        after = AccountSnapshot(balances=dict(balances), open_orders=open_orders)
+        return diff_snapshots(before, after, closed), after
+
+    async def _final_state(self, account_id: str, order: Order) -> Order | None:
+        """The order's state from the detail endpoint; None while the exchange has no record of it yet."""
+        request = self.order_detail_request(account_id, order)
+        try:
+            reply = await self._get(request)
+        except RateLimited:
+            raise
+        except ExchangeError as error:
+            if isinstance(error, MalformedReply) or error.status >= 500:
+                raise
+            misses = self._lookup_misses.get(order.order_id, 0) + 1
+            self._lookup_misses[order.order_id] = misses
+            if misses < self.CLOSED_LOOKUP_ATTEMPTS:
+                self.logger.info(
+                    "order %s left the open orders but has no detail yet: %s", order.order_id, error.reason
+                )
+                return None
+            self.logger.warning(
+                "order %s left the open orders; no detail after %d polls (%s): reported closed, status unknown",
+                order.order_id,
+                misses,
+                error.reason,
+            )
+            self._lookup_misses.pop(order.order_id, None)
+            return replace(order, status=UNKNOWN_STATUS)
+        self._lookup_misses.pop(order.order_id, None)
+        return self._parse(self.parse_order_detail, request, reply)
+
+    async def _emit(self, messages: Sequence[dict[str, Any]], output: asyncio.Queue[Any]) -> None:
+        for message in messages:
+            if self.classify(message) is not FrameKind.USER_MESSAGE:
+                self._skip_malformed(encode_message(message), "not a user message")
+                continue
+            await output.put(message)
+            self._messages_queued += 1
+
+    async def _wait_out(self, error: RateLimited) -> None:
+        """Sit out a rate limit: at least ``Retry-After``, and never less than one poll interval."""
+        self._record_failure(error)
+        if error.retry_after is not None:
+            delay = max(min(error.retry_after, self.MAX_RETRY_AFTER), self.poll_interval)
+        else:
+            delay = max(self._backoff.next_delay(), self.poll_interval)
+        previous, self._state = self._state, StreamState.BACKING_OFF
+        self.logger.info("rate limited by the exchange: next poll in %.2f s", delay)
+        await asyncio.sleep(delay)
+        self._state = previous
+
+    # --- REST -------------------------------------------------------------------------------------
+
+    async def _fetch_account_id(self) -> str:
+        if self._fixed_account_id is not None:
+            return self._fixed_account_id
+        if self.ACCOUNTS_PATH is None:
+            return ""
+        request = PollRequest(self.ACCOUNTS_PATH)
+        return self._parse(self.parse_account_id, request, await self._get(request))
+
+    async def _get(self, request: PollRequest) -> Any:
+        """A signed GET's decoded reply; an error reply raises (re-measuring the clock once if it blames our time)."""
+        for attempt in (1, 2):
+            status, headers, reply = await self._send("GET", request)
+            if self.is_rate_limited(status, reply):
+                raise RateLimited(
+                    "GET",
+                    request.path,
+                    status,
+                    reply,
+                    self.describe_rejection(reply),
+                    self.retry_after(status, headers, reply),
+                )
+            if not self.is_error_reply(status, reply):
+                return reply
+            reason = self.describe_rejection(reply)
+            if self.is_clock_skew(reply):
+                if attempt == 1 and self.SERVER_TIME_PATH is not None and self.auth is not None:
+                    await self.sync_server_time()
+                    continue
+                raise AuthenticationError(reason, clock_skew=True)
+            if self.is_auth_error(reply):
+                raise AuthenticationError(reason)
+            raise ExchangeError("GET", request.path, status, reply, reason)
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    async def _send(self, method: str, request: PollRequest) -> tuple[int, Mapping[str, str], Any]:
+        if self.rest_url is None:
+            raise RuntimeError(f"{type(self).__name__} was given no rest_url")
+        params, headers = self.authenticate_request(method, self.rest_host, request.path, request.params)
+        query = encode_query(params)
+        # encoded=True: the bytes on the wire are exactly the ones that were signed.
+        url = URL(self.rest_url.rstrip("/") + request.path + (f"?{query}" if query else ""), encoded=True)
+        session = await self.http_session()
+        try:
+            async with session.request(
+                method, url, headers=dict(headers), timeout=aiohttp.ClientTimeout(total=self.rest_timeout)
+            ) as response:
+                text = await response.text()
+                status, reply_headers = response.status, dict(response.headers)
+        except TimeoutError:
+            raise ConnectionLost(f"{method} {request.path}: no reply within {self.rest_timeout:g} s") from None
+        except aiohttp.ClientError as error:
+            raise ConnectionLost(f"{method} {request.path} failed: {error}") from error
+        try:
+            reply = json.loads(text) if text else None
+        except ValueError:
+            reply = text
+        return status, reply_headers, reply
+
+    def _parse(self, parser: Callable[[Any], T], request: PollRequest, reply: Any) -> T:
+        try:
+            return parser(reply)
+        except _SHAPE_ERRORS as error:
+            self._malformed_frames += 1
+            raise MalformedReply(
+                "GET",
+                request.path,
+                200,
+                reply,
+                f"unexpected reply ({type(error).__name__}: {error}): {excerpt(str(reply))}",
+            ) from error
+
+
+def utc_seconds(moment: float) -> str:
+    """``YYYY-MM-DDThh:mm:ss`` in UTC, the timestamp format of query-signed exchanges (HTX)."""
+    return datetime.fromtimestamp(moment, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")

@@ -1,0 +1,303 @@
+"""Bybit v5's private WebSocket, as the fake exchange speaks it (login-message archetype).
+
+Modelled on Bybit's V5 documentation (https://bybit-exchange.github.io/docs/v5/ws/connect): the
+"Connect" page (authentication, heartbeat, subscription responses), the private topics "Order",
+"Execution" and "Wallet", and "Get Bybit Server Time" (``/v5/market/time``).
+
+=====================  ===========================================================================
+client auth            ``{"op": "auth", "args": [api_key, expires, signature]}``; ``expires`` a
+                       future moment in ms, ``signature`` = hex HMAC-SHA256(secret,
+                       ``"GET/realtime" + expires``); an ``expires`` already past is refused
+auth ack / refusal     ``{"success": true|false, "ret_msg": "" | reason, "op": "auth", "conn_id"}``
+client subscribe       ``{"op": "subscribe", "args": ["order", "execution", "wallet"]}``
+subscribe ack          one ``{"success": true, "ret_msg": "", "op": "subscribe", "conn_id"}`` per message
+keepalive              ``{"op": "ping"}`` (every 20 s recommended), answered on the private stream by
+                       ``{"req_id", "op": "pong", "args": [server ms], "conn_id"}``
+user events            ``{"id", "topic": "order" | "execution" | "wallet", "creationTime", "data": [...]}``
+REST time              ``GET /v5/market/time`` -> ``{"retCode": 0, "result": {"timeSecond", "timeNano"}, "time"}``
+=====================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from userstream.testing.dialect import ClientIntent, Credentials, Dialect
+from userstream.testing.fake_exchange import FakeExchange, RestRequest, RestResponse
+
+PRIVATE_PATH = "/v5/private"
+"""Appended to the fake exchange's ``ws_url``, as ``wss://stream.bybit.com/v5/private`` is to the host."""
+SERVER_TIME_PATH = "/v5/market/time"
+PARAMS_ERROR = "Params Error"
+"""What Bybit v5 answers to an auth whose ``expires`` has passed (or is malformed)."""
+INVALID_KEY = "Invalid apikey"
+INVALID_SIGNATURE = "Invalid sign"
+NOT_AUTHORIZED = "Request not authorized"
+
+# Private topics: all-in-one, or categorised (the two kinds cannot share one request).
+_ALL_IN_ONE = frozenset({"order", "execution", "execution.fast", "position", "wallet", "greeks", "dcp"})
+_CATEGORISED = frozenset(
+    f"{topic}.{category}"
+    for topic in ("order", "execution", "execution.fast", "position")
+    for category in ("spot", "linear", "inverse", "option")
+)
+_OPS = {"auth": ClientIntent.LOGIN, "subscribe": ClientIntent.SUBSCRIBE, "ping": ClientIntent.PING}
+
+
+class BybitDialect(Dialect):
+    """Bybit v5's private stream: verifies the real auth signature and that ``expires`` is still ahead."""
+
+    requires_login = True
+
+    def __init__(self, *, conn_id: str = "cejreaspqfh3sjdnldmg-p", clock: Callable[[], float] = time.time) -> None:
+        self.conn_id = conn_id
+        self.clock = clock
+        """The exchange's clock for pongs and event times; `install` sets it to the fake exchange's (skewed) one."""
+        self.revoked_keys: set[str] = set()
+        self._event_ids = itertools.count(1)
+
+    @staticmethod
+    def expected_signature(secret: str, expires: str) -> str:
+        """What Bybit expects as the third auth argument for ``expires`` (its decimal text)."""
+        return hmac.new(secret.encode(), f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def classify_client(self, message: Any) -> ClientIntent:
+        op = message.get("op") if isinstance(message, dict) else None
+        return _OPS.get(op, ClientIntent.OTHER) if isinstance(op, str) else ClientIntent.OTHER
+
+    def check_login(self, message: Any, credentials: Credentials, server_time: float) -> str | None:
+        args = message.get("args")
+        if not isinstance(args, list) or len(args) != 3:
+            return PARAMS_ERROR
+        api_key, expires, signature = args
+        if api_key != credentials.api_key or api_key in self.revoked_keys:
+            return INVALID_KEY
+        # An integer, or its decimal text: both are seen in Bybit's own examples. A bool is neither.
+        if isinstance(expires, bool) or not isinstance(expires, int | str) or not str(expires).isdigit():
+            return PARAMS_ERROR
+        if int(expires) <= server_time * 1000:
+            return PARAMS_ERROR
+        if not isinstance(signature, str) or not hmac.compare_digest(
+            signature, self.expected_signature(credentials.secret, str(expires))
+        ):
+            return INVALID_SIGNATURE
+        return None
+
+    def login_ack(self, message: Any) -> Any:
+        return self._reply(message, "auth", success=True, ret_msg="")
+
+    def login_rejection(self, message: Any, reason: str) -> Any:
+        return self._reply(message, "auth", success=False, ret_msg=reason)
+
+    def subscribe_replies(self, message: Any) -> list[Any]:
+        args = message.get("args")
+        if not isinstance(args, list) or not args or not all(isinstance(arg, str) for arg in args):
+            return [self._reply(message, "subscribe", success=False, ret_msg=PARAMS_ERROR)]
+        unknown = [arg for arg in args if arg not in _ALL_IN_ONE | _CATEGORISED]
+        if unknown:
+            return [self.subscribe_rejection(message, f"error:handler not found,topic:{unknown[0]}")]
+        if any(arg in _ALL_IN_ONE for arg in args) and any(arg in _CATEGORISED for arg in args):
+            return [self.subscribe_rejection(message, "error:all-in-one and categorised topics in one request")]
+        return [self._reply(message, "subscribe", success=True, ret_msg="")]
+
+    def subscribe_rejection(self, message: Any, reason: str) -> Any:
+        ret_msg = NOT_AUTHORIZED if reason == "login required" else reason
+        return self._reply(message, "subscribe", success=False, ret_msg=ret_msg)
+
+    def pong(self, message: Any) -> Any:
+        # The private stream's pong (the public streams answer {"success": true, "ret_msg": "pong", "op": "ping"}).
+        return {
+            "req_id": message.get("req_id", ""),
+            "op": "pong",
+            "args": [str(int(self.clock() * 1000))],
+            "conn_id": self.conn_id,
+        }
+
+    def heartbeat(self) -> Any:
+        # Bybit sends nothing unprompted but data; an unsolicited pong is the nearest liveness frame.
+        return self.pong({})
+
+    def user_event(self, channel: str, data: Any) -> Any:
+        return {
+            "id": f"{next(self._event_ids):08d}-fake",
+            "topic": channel,
+            "creationTime": int(self.clock() * 1000),
+            "data": data if isinstance(data, list) else [data],
+        }
+
+    def _reply(self, message: Any, op: str, *, success: bool, ret_msg: str) -> dict[str, Any]:
+        reply: dict[str, Any] = {"success": success, "ret_msg": ret_msg, "op": op, "conn_id": self.conn_id}
+        if isinstance(message, dict) and "req_id" in message:
+            reply["req_id"] = message["req_id"]
+        return reply
+
+
+# --- user events with Bybit's real shapes ----------------------------------------------------------
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def order_update(
+    order_id: str,
+    *,
+    order_link_id: str = "",
+    symbol: str = "BTCUSDT",
+    side: str = "Buy",
+    price: str = "30000",
+    qty: str = "0.01",
+    order_status: str = "New",
+    cum_exec_qty: str = "0",
+    cum_exec_value: str = "0",
+    cum_exec_fee: str = "0",
+    avg_price: str = "",
+    category: str = "spot",
+) -> dict[str, Any]:
+    """An ``order`` topic push for one order (``order_status``: New, PartiallyFilled, Filled, Cancelled)."""
+    moment = _now_ms()
+    order = {
+        "category": category,
+        "symbol": symbol,
+        "orderId": order_id,
+        "orderLinkId": order_link_id,
+        "side": side,
+        "orderType": "Limit",
+        "price": price,
+        "qty": qty,
+        "timeInForce": "GTC",
+        "orderStatus": order_status,
+        "cancelType": "UNKNOWN",
+        "rejectReason": "EC_NoError",
+        "avgPrice": avg_price,
+        "leavesQty": str(float(qty) - float(cum_exec_qty)),
+        "cumExecQty": cum_exec_qty,
+        "cumExecValue": cum_exec_value,
+        "cumExecFee": cum_exec_fee,
+        "feeCurrency": "BTC" if category == "spot" and side == "Buy" else "USDT",
+        "createdTime": str(moment),
+        "updatedTime": str(moment),
+    }
+    return {"id": f"{order_id}-{moment}", "topic": "order", "creationTime": moment, "data": [order]}
+
+
+def execution(
+    order_id: str,
+    exec_id: str,
+    *,
+    exec_qty: str,
+    exec_price: str,
+    exec_fee: str = "0.00001",
+    symbol: str = "BTCUSDT",
+    side: str = "Buy",
+    order_qty: str = "0.01",
+    leaves_qty: str = "0",
+    is_maker: bool = False,
+    category: str = "spot",
+) -> dict[str, Any]:
+    """An ``execution`` topic push: one fill of an order."""
+    moment = _now_ms()
+    fill = {
+        "category": category,
+        "symbol": symbol,
+        "orderId": order_id,
+        "orderLinkId": "",
+        "side": side,
+        "orderPrice": exec_price,
+        "orderQty": order_qty,
+        "leavesQty": leaves_qty,
+        "orderType": "Limit",
+        "execId": exec_id,
+        "execPrice": exec_price,
+        "execQty": exec_qty,
+        "execValue": str(float(exec_qty) * float(exec_price)),
+        "execFee": exec_fee,
+        "feeRate": "0.001",
+        "execType": "Trade",
+        "execTime": str(moment),
+        "isMaker": is_maker,
+        "seq": moment,
+    }
+    return {"id": f"{exec_id}-{moment}", "topic": "execution", "creationTime": moment, "data": [fill]}
+
+
+def wallet_update(
+    coin: str, *, wallet_balance: str, locked: str = "0", account_type: str = "UNIFIED"
+) -> dict[str, Any]:
+    """A ``wallet`` topic push for one coin's balance."""
+    moment = _now_ms()
+    coin_balance = {
+        "coin": coin,
+        "equity": wallet_balance,
+        "walletBalance": wallet_balance,
+        "locked": locked,
+        "usdValue": "",
+        "unrealisedPnl": "0",
+        "cumRealisedPnl": "0",
+    }
+    account = {"accountType": account_type, "totalEquity": "", "totalWalletBalance": "", "coin": [coin_balance]}
+    return {"id": f"wallet-{moment}", "topic": "wallet", "creationTime": moment, "data": [account]}
+
+
+# --- REST ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BybitExchangeState:
+    """What a test steers on the fake Bybit: the time endpoint and which API keys are valid."""
+
+    exchange: FakeExchange
+    dialect: BybitDialect
+    time_requests: int = 0
+    time_delay: float = 0.0
+    """Seconds the time endpoint waits before answering (to catch a request in flight)."""
+    _time_failures: list[int] = field(default_factory=list)
+
+    def fail_next_time_request(self, status: int = 503) -> None:
+        self._time_failures.append(status)
+
+    def revoke(self, api_key: str) -> None:
+        """Refuse auths with ``api_key`` from now on."""
+        self.dialect.revoked_keys.add(api_key)
+
+    def restore(self, api_key: str) -> None:
+        self.dialect.revoked_keys.discard(api_key)
+
+    async def server_time(self, request: RestRequest) -> RestResponse:
+        self.time_requests += 1
+        if self.time_delay:
+            await asyncio.sleep(self.time_delay)
+        now = self.exchange.now()
+        if self._time_failures:
+            status = self._time_failures.pop(0)
+            return RestResponse(
+                {"retCode": 10016, "retMsg": "Server Error", "result": {}, "time": int(now * 1000)}, status
+            )
+        result = {"timeSecond": str(int(now)), "timeNano": str(int(now * 1_000_000_000))}
+        return RestResponse({"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": int(now * 1000)})
+
+
+def install(exchange: FakeExchange) -> BybitExchangeState:
+    """Serve Bybit's REST time endpoint on ``exchange`` (whose dialect must be a `BybitDialect`)."""
+    if not isinstance(exchange.dialect, BybitDialect):
+        raise TypeError(f"install() needs a FakeExchange speaking BybitDialect, not {type(exchange.dialect).__name__}")
+    exchange.dialect.clock = exchange.now
+    state = BybitExchangeState(exchange, exchange.dialect)
+    exchange.route("GET", SERVER_TIME_PATH, state.server_time)
+    return state
+
+
+def private_url(exchange: FakeExchange) -> str:
+    """The fake's private stream URL, shaped like Bybit's ``wss://stream.bybit.com/v5/private``."""
+    return exchange.ws_url + PRIVATE_PATH
+
+
+def credentials(api_key: str = "bybit-api-key", secret: str = "bybit-secret") -> Credentials:
+    return Credentials(api_key=api_key, secret=secret)

@@ -1,0 +1,413 @@
+"""The REST-polling archetype: a pure diff, then the loop against the fake exchange speaking HTX's spot REST."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from htx_connector import HtxAuth, HtxUserStreamDataSource, parse_order
+from stream_helpers import FAST_RECONNECT, client_tasks, eventually, next_message, start_listening
+
+from userstream import FrameKind, StreamState
+from userstream.archetypes.rest_polling import (
+    AccountSnapshot,
+    Balance,
+    Order,
+    diff_snapshots,
+    parse_retry_after,
+)
+from userstream.testing import Credentials, FakeExchange
+from userstream.testing.dialects import htx
+from userstream.testing.dialects.htx import HtxAccount
+
+POLL = 0.05
+MARGIN = 0.5  # scheduling slack on a loaded two-core machine
+
+
+# --- the diff, without I/O ----------------------------------------------------------------------
+
+
+def order(order_id: str = "1", *, filled: str = "0", status: str = "submitted", price: str = "100.1") -> Order:
+    return Order(
+        order_id, f"c-{order_id}", "ethusdt", "buy-limit", Decimal(price), Decimal("10"), Decimal(filled), status
+    )
+
+
+def usdt(total: str, available: str | None = None) -> Balance:
+    return Balance("usdt", Decimal(total), Decimal(available if available is not None else total))
+
+
+def snapshot(*orders: Order, balances: tuple[Balance, ...] = ()) -> AccountSnapshot:
+    return AccountSnapshot({b.asset: b for b in balances}, {o.order_id: o for o in orders})
+
+
+def test_the_first_poll_is_a_snapshot_of_balances_and_open_orders() -> None:
+    eth = Balance("eth", Decimal("2"), Decimal("1.5"))
+    messages = diff_snapshots(None, snapshot(order("7"), balances=(usdt("1000"), eth)))
+    assert messages == [
+        {
+            "type": "order",
+            "event": "new",
+            "order_id": "7",
+            "client_order_id": "c-7",
+            "symbol": "ethusdt",
+            "order_type": "buy-limit",
+            "price": "100.1",
+            "amount": "10",
+            "filled_amount": "0",
+            "status": "submitted",
+            "created_at": None,
+        },
+        {"type": "balance", "asset": "eth", "total": "2", "available": "1.5"},
+        {"type": "balance", "asset": "usdt", "total": "1000", "available": "1000"},
+    ]
+
+
+def test_an_unchanged_account_yields_nothing_even_if_the_exchange_reformats_its_decimals() -> None:
+    before = snapshot(order("1", filled="2.5"), balances=(usdt("1000"),))
+    after = snapshot(order("1", filled="2.50000000"), balances=(usdt("1000.000"),))
+    assert diff_snapshots(before, after) == []
+
+
+def test_changes_become_new_changed_closed_and_balance_messages() -> None:
+    before = snapshot(order("1"), order("2"), order("3"), balances=(usdt("1000"),))
+    after = snapshot(order("1", filled="4", status="partial-filled"), order("4"), balances=(usdt("1000", "600"),))
+    closed = {"2": order("2", filled="10", status="filled"), "3": order("3", status="canceled")}
+    messages = diff_snapshots(before, after, closed)
+    summary = [(m["type"], m.get("event"), m.get("order_id") or m["asset"], m.get("status")) for m in messages]
+    assert summary == [
+        ("order", "closed", "2", "filled"),
+        ("order", "closed", "3", "canceled"),
+        ("order", "changed", "1", "partial-filled"),
+        ("order", "new", "4", "submitted"),
+        ("balance", None, "usdt", None),
+    ]
+    assert messages[2]["filled_amount"] == "4"
+    assert messages[-1] == {"type": "balance", "asset": "usdt", "total": "1000", "available": "600"}
+
+
+def test_an_asset_that_disappears_is_reported_at_zero() -> None:
+    messages = diff_snapshots(snapshot(balances=(usdt("5"),)), snapshot())
+    assert messages == [{"type": "balance", "asset": "usdt", "total": "0", "available": "0"}]
+
+
+def test_every_emitted_message_classifies_as_a_user_message() -> None:
+    data_source = HtxUserStreamDataSource(HtxAuth("k", "s"), rest_url="http://127.0.0.1:1")
+    before = snapshot(order("2"))
+    messages = diff_snapshots(before, snapshot(order("1"), balances=(usdt("1"),)), {"2": order("2", status="filled")})
+    assert {data_source.classify(m) for m in messages} == {FrameKind.USER_MESSAGE}
+    assert data_source.classify({"type": "heartbeat"}) is FrameKind.MALFORMED
+    assert data_source.classify("balance") is FrameKind.MALFORMED
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    assert parse_retry_after("1") == 1.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == pytest.approx(10.0)
+
+
+def test_htx_replies_parse_into_balances_and_orders() -> None:
+    data_source = HtxUserStreamDataSource(HtxAuth("k", "s"), rest_url="http://127.0.0.1:1")
+    reply = {
+        "status": "ok",
+        "data": {
+            "id": 100009,
+            "type": "spot",
+            "state": "working",
+            "list": [
+                {"currency": "usdt", "type": "trade", "balance": "500.5"},
+                {"currency": "usdt", "type": "frozen", "balance": "100"},
+                {"currency": "btc", "type": "trade", "balance": "0"},
+                {"currency": "btc", "type": "frozen", "balance": "0"},
+            ],
+        },
+    }
+    assert data_source.parse_balances(reply) == {"usdt": Balance("usdt", Decimal("600.5"), Decimal("500.5"))}
+    detail = {"id": 5, "symbol": "ethbtc", "type": "sell-limit", "price": "1", "amount": "2", "state": "filled"}
+    assert parse_order({**detail, "field-amount": "2.0"}).filled_amount == 2  # the order detail's spelling
+    assert parse_order({**detail, "filled-amount": "1.5"}).filled_amount == Decimal("1.5")
+
+
+def test_htx_signature_is_what_the_exchange_verifies() -> None:
+    credentials = Credentials(api_key="test-api-key", secret="test-secret")
+    auth = HtxAuth(credentials.api_key, credentials.secret, clock=lambda: 1_700_000_000.0)
+    params = auth.signed_params("GET", "api.huobi.pro", "/v1/order/openOrders", {"account-id": "100009"})
+    assert params["Timestamp"] == "2023-11-14T22:13:20"
+    assert list(params)[:5] == ["AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp", "account-id"]
+    verify = htx.check_signature
+    assert verify("GET", "api.huobi.pro", "/v1/order/openOrders", params, credentials, 1_700_000_000.0) is None
+    assert verify("GET", "api.huobi.pro", "/v1/order/orders", params, credentials, 1_700_000_000.0) == htx.BAD_SIGNATURE
+    assert verify("GET", "api.huobi.pro", "/v1/order/openOrders", params, credentials, 1_700_000_400.0) == (
+        htx.BAD_TIMESTAMP
+    )
+
+
+# --- the loop against the fake exchange -----------------------------------------------------------
+
+
+Factory = Callable[..., HtxUserStreamDataSource]
+
+
+@pytest.fixture
+def account(fake_exchange: FakeExchange) -> HtxAccount:
+    account = htx.install(fake_exchange)
+    account.set_balance("usdt", "1000")
+    return account
+
+
+@pytest.fixture
+async def make_source(fake_exchange: FakeExchange) -> AsyncIterator[Factory]:
+    created: list[HtxUserStreamDataSource] = []
+
+    def make(secret: str = "test-secret", **overrides: Any) -> HtxUserStreamDataSource:
+        options: dict[str, Any] = {
+            "rest_url": fake_exchange.rest_url,
+            "poll_interval": POLL,
+            "reconnect": FAST_RECONNECT,
+            "rng": random.Random(7),
+        }
+        options.update(overrides)
+        data_source = HtxUserStreamDataSource(HtxAuth("test-api-key", secret), **options)
+        created.append(data_source)
+        return data_source
+
+    yield make
+    for data_source in created:
+        await data_source.stop()
+
+
+def polls(account: HtxAccount) -> int:
+    return len(account.signed_requests(htx.OPEN_ORDERS_PATH))
+
+
+async def test_first_poll_emits_the_snapshot_then_an_unchanged_account_emits_nothing(
+    account: HtxAccount, make_source: Factory
+) -> None:
+    account.set_balance("eth", "1.5", frozen="0.5")
+    resting = account.place_order("ethusdt", "sell-limit", "2000", "0.5", client_order_id="my-1")
+    data_source = make_source()
+    output = start_listening(data_source)
+    first = [await next_message(output) for _ in range(3)]
+    assert first == [
+        {
+            "type": "order",
+            "event": "new",
+            "order_id": str(resting.id),
+            "client_order_id": "my-1",
+            "symbol": "ethusdt",
+            "order_type": "sell-limit",
+            "price": "2000",
+            "amount": "0.5",
+            "filled_amount": "0",
+            "status": "submitted",
+            "created_at": resting.created_at,
+        },
+        {"type": "balance", "asset": "eth", "total": "2.0", "available": "1.5"},
+        {"type": "balance", "asset": "usdt", "total": "1000", "available": "1000"},
+    ]
+    seen = polls(account)
+    await eventually(lambda: polls(account) >= seen + 3, "three more polls")
+    assert output.empty()
+    assert data_source.status.state is StreamState.STREAMING
+    assert data_source.status.connected
+    assert data_source.status.messages_queued == 3
+
+
+async def test_orders_and_balances_are_followed_through_their_life(account: HtxAccount, make_source: Factory) -> None:
+    output = start_listening(make_source())
+    assert (await next_message(output))["asset"] == "usdt"
+
+    buy = account.place_order("ethusdt", "buy-limit", "100", "10")
+    account.set_balance("usdt", "0", frozen="1000")
+    new, moved = await next_message(output), await next_message(output)
+    assert (new["event"], new["order_id"], new["status"]) == ("new", str(buy.id), "submitted")
+    assert moved == {"type": "balance", "asset": "usdt", "total": "1000", "available": "0"}
+
+    account.fill(buy.id, "4")
+    changed = await next_message(output)
+    assert (changed["event"], changed["filled_amount"], changed["status"]) == ("changed", "4", "partial-filled")
+
+    account.fill(buy.id, "6")
+    closed = await next_message(output)
+    assert (closed["event"], closed["filled_amount"], closed["status"]) == ("closed", "10", "filled")
+    assert account.signed_requests(f"/v1/order/orders/{buy.id}"), "the final status comes from the order detail"
+
+    sell = account.place_order("ethusdt", "sell-limit", "300", "1")
+    assert (await next_message(output))["event"] == "new"
+    account.cancel(sell.id)
+    closed = await next_message(output)
+    assert (closed["event"], closed["order_id"], closed["status"]) == ("closed", str(sell.id), "canceled")
+
+    seen = polls(account)
+    await eventually(lambda: polls(account) >= seen + 3, "three more polls")
+    assert output.empty(), "a closed order is reported once"
+
+
+async def test_last_recv_time_moves_on_each_successful_poll_and_not_on_failures(
+    account: HtxAccount, make_source: Factory
+) -> None:
+    data_source = make_source()
+    start_listening(data_source)
+    await eventually(lambda: data_source.last_recv_time > 0, "a first successful poll")
+    for _ in range(3):
+        before = data_source.last_recv_time
+        await eventually(lambda: data_source.last_recv_time > before, "last_recv_time to move")  # noqa: B023
+
+    account.fail_next(count=3)
+    await eventually(lambda: data_source.status.last_error is not None, "a failed poll")
+    frozen_at = data_source.last_recv_time
+    await eventually(lambda: data_source.status.reconnect_count >= 2, "two retries")
+    assert data_source.last_recv_time == frozen_at, "a failed poll is not a sign of life"
+    assert not data_source.status.connected
+    await eventually(lambda: data_source.last_recv_time > frozen_at, "polling to resume")
+    assert data_source.status.connected
+
+
+async def test_server_errors_are_retried_with_backoff_and_changes_during_the_outage_are_reported(
+    account: HtxAccount, make_source: Factory
+) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    await next_message(output)
+    account.fail_next(count=4, status=503)
+    failing_since = asyncio.get_running_loop().time()
+    await eventually(lambda: data_source.status.last_error is not None, "the 503 to be seen")
+    order = account.place_order("ethusdt", "buy-limit", "100", "1")  # happens while the exchange is failing
+    message = await next_message(output)
+    assert (message["event"], message["order_id"]) == ("new", str(order.id))
+    # 4 failures, each followed by a backoff sleep of 0.05, 0.1, 0.2, 0.4 s: the delays grow, no hot loop.
+    elapsed = asyncio.get_running_loop().time() - failing_since
+    assert elapsed >= 0.05 + 0.1 + 0.2 + 0.4
+    assert data_source.status.reconnect_count == 4
+    assert "HTTP 503" in (data_source.status.last_error or "")
+    assert data_source.status.state is StreamState.STREAMING
+
+
+async def test_a_reply_that_never_comes_times_out_and_is_retried(account: HtxAccount, make_source: Factory) -> None:
+    data_source = make_source(rest_timeout=0.2)
+    output = start_listening(data_source)
+    await next_message(output)
+    account.stall_next(0.6)
+    await eventually(lambda: data_source.status.last_error is not None, "the timeout")
+    assert data_source.status.last_error == "ConnectionLost: GET /v1/order/openOrders: no reply within 0.2 s"
+    account.set_balance("usdt", "999")
+    assert (await next_message(output))["total"] == "999"
+
+
+async def test_a_bad_signature_is_a_clear_error_with_the_exchanges_words_and_backs_off(
+    account: HtxAccount, make_source: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_source = make_source(secret="not-the-secret")
+    output = start_listening(data_source)
+    await asyncio.sleep(1.0)
+    assert data_source.status.last_error == (
+        "AuthenticationError: Signature not valid: Verification failure [校验失败] (api-signature-not-valid)"
+    )
+    assert "authentication rejected by the exchange: Signature not valid" in caplog.text
+    assert "not-the-secret" not in caplog.text
+    # Backoff 0.05, 0.1, 0.2, 0.4 s: at most 5 attempts in a second (plus one for scheduling), never a hot loop.
+    assert 3 <= len(account.rejections) <= 6
+    assert output.empty()
+    assert data_source.last_recv_time == 0.0
+    assert data_source.status.state is StreamState.BACKING_OFF
+
+
+async def test_http_429_waits_out_retry_after_before_the_next_request(
+    account: HtxAccount, make_source: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    data_source = make_source(poll_interval=0.3)
+    output = start_listening(data_source)
+    await next_message(output)  # a poll has just succeeded; the next one, 0.3 s away, meets the 429
+    last_success = data_source.last_recv_time
+    account.rate_limit_next(retry_after=1)
+    start = len(account.arrivals)
+    await eventually(lambda: len(account.arrivals) > start, "the 429")
+    await asyncio.sleep(0.3)
+    assert data_source.status.state is StreamState.BACKING_OFF
+    assert data_source.last_recv_time == last_success, "a rate-limited poll is not a successful one"
+    await eventually(lambda: len(account.arrivals) >= start + 2, "the request after the 429")
+    (limited_at, _), (next_at, _) = account.arrivals[start : start + 2]
+    assert 1.0 <= next_at - limited_at <= 1.0 + MARGIN
+    assert "rate limited (HTTP 429, Retry-After 1 s)" in (data_source.status.last_error or "")
+    assert "next poll in 1.00 s" in caplog.text
+    account.set_balance("usdt", "7")
+    assert (await next_message(output))["total"] == "7"
+
+
+async def test_polls_keep_to_the_interval(account: HtxAccount, make_source: Factory) -> None:
+    data_source = make_source(poll_interval=0.1)
+    start_listening(data_source)
+    await eventually(lambda: polls(account) >= 1, "the first poll")
+    start = polls(account)
+    await asyncio.sleep(0.6)
+    made = polls(account) - start
+    # 0.6 s at one poll per 0.1 s (plus request time): about 5, never a burst.
+    assert 3 <= made <= 7, made
+    # Each poll is two requests (open orders, balance); the account id is looked up once.
+    assert len(account.signed_requests(htx.ACCOUNTS_PATH)) == 1
+
+
+async def test_concurrent_account_lookups_make_one_request(account: HtxAccount, make_source: Factory) -> None:
+    data_source = make_source()
+    ids = await asyncio.gather(*(data_source.account_id() for _ in range(5)))
+    assert ids == [str(htx.ACCOUNT_ID)] * 5
+    assert len(account.signed_requests(htx.ACCOUNTS_PATH)) == 1
+
+
+async def test_a_skewed_clock_is_measured_and_the_request_re_signed(make_source: Factory) -> None:
+    async with FakeExchange(clock_skew=600.0) as exchange:
+        account = htx.install(exchange)
+        account.set_balance("usdt", "1")
+        data_source = make_source(rest_url=exchange.rest_url)
+        output = start_listening(data_source)
+        assert (await next_message(output))["asset"] == "usdt"
+        assert account.rejections[0][1] == htx.BAD_TIMESTAMP
+        assert [r.path for r in exchange.rest_requests[:3]] == [
+            htx.ACCOUNTS_PATH,
+            htx.TIMESTAMP_PATH,
+            htx.ACCOUNTS_PATH,
+        ]
+        assert data_source.auth is not None
+        assert data_source.auth.time_offset == pytest.approx(600.0, abs=1.0)
+        await data_source.stop()
+
+
+async def test_an_order_without_a_detail_is_closed_as_unknown_after_a_few_polls(
+    account: HtxAccount, make_source: Factory
+) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    lost = account.place_order("ethusdt", "buy-limit", "100", "1")
+    assert (await next_message(output))["event"] == "new"
+    await next_message(output)  # usdt
+    account.forget_order(lost.id)
+    closed = await next_message(output)
+    assert (closed["event"], closed["order_id"], closed["status"]) == ("closed", str(lost.id), "unknown")
+    assert len(account.signed_requests(f"/v1/order/orders/{lost.id}")) == data_source.CLOSED_LOOKUP_ATTEMPTS
+    assert data_source.status.last_error is None, "a missing detail is not a failed poll"
+
+
+async def test_stop_leaves_no_task_and_clears_the_archetype_state(account: HtxAccount, make_source: Factory) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    await next_message(output)
+    assert data_source.known_state is not None
+    await data_source.stop()
+    assert client_tasks() == set()
+    assert data_source.known_state is None
+    assert data_source.status.state is StreamState.STOPPED
+    assert not data_source.status.connected
+    requests = len(account.exchange.rest_requests)
+    await asyncio.sleep(POLL * 3)
+    assert len(account.exchange.rest_requests) == requests, "no poll after stop"
+
+    # Started again, it looks the account up afresh and begins with a new snapshot.
+    output = start_listening(data_source)
+    assert (await next_message(output))["asset"] == "usdt"
+    assert len(account.signed_requests(htx.ACCOUNTS_PATH)) == 2
