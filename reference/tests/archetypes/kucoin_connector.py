@@ -35,6 +35,7 @@ class KucoinAuth(MarketAuth):
 
 
 class KucoinAPIUserStreamDataSource(RestTokenDataSource):
+    AWAIT_READY: ClassVar[bool] = True  # KuCoin: a connection may be used only after its welcome
     TOKEN_PATH: ClassVar[str] = "/api/v1/bullet-private"
     TOKEN_QUERY_PARAM: ClassVar[str | None] = "token"
     SERVER_TIME_PATH: ClassVar[str | None] = "/api/v1/timestamp"
@@ -76,7 +77,9 @@ class KucoinAPIUserStreamDataSource(RestTokenDataSource):
             return FrameKind.USER_MESSAGE
         if kind == "ack":
             return FrameKind.SUBSCRIBED
-        if kind in ("welcome", "pong"):
+        if kind == "welcome":
+            return FrameKind.READY
+        if kind == "pong":
             return FrameKind.CONTROL
         if kind == "error":
             # 401: the token is invalid or expired; the next connection mints a new one.

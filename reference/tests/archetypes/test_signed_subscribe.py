@@ -46,7 +46,6 @@ class ManualClock:
 
 def ec_key_pair() -> tuple[str, str]:
     """A fresh P-256 key pair as ``(private PEM, public PEM)``, like a CDP API key's secret and Coinbase's copy."""
-    pytest.importorskip("cryptography")
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -593,7 +592,6 @@ def test_coinbase_a_replayed_jwt_is_refused() -> None:
 
 
 def test_es256_auth_fails_at_once_on_a_secret_that_is_not_an_ec_key() -> None:
-    pytest.importorskip("cryptography")
     with pytest.raises(ValueError, match="not a PEM private key"):
         CoinbaseAuth(COINBASE_KEY_NAME, "an HMAC secret, not a PEM key")
 
