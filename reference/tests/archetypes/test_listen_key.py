@@ -85,8 +85,8 @@ def _venue_parts(name: str) -> tuple[Dialect, type[ListenKeyDataSource], EventBu
     return (
         spot.spot_dialect(),
         BinanceSpotListenKeyDataSource,
-        lambda: spot.execution_report(client_order_id="bot-1", execution_type="TRADE", status="FILLED"),
-        lambda: spot.outbound_account_position([{"a": "BTC", "f": "1.5", "l": "0.0"}]),
+        lambda: spot.execution_report(client_order_id="bot-1", execution_type="TRADE", order_status="FILLED"),
+        lambda: spot.account_position({"BTC": ("1.5", "0.0")}),
     )
 
 
