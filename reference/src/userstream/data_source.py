@@ -94,6 +94,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         self._messages_queued = 0
         self._malformed_frames = 0
         self._last_error: str | None = None
+        self._streaming_since: float | None = None
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -141,6 +142,8 @@ class UserStreamTrackerDataSource(abc.ABC):
                     await self._run_connection(output)
                 except Exception as error:  # noqa: BLE001 - whatever ended the connection, back off and retry
                     self._record_failure(error)
+                self._backoff.connection_ended(self._streamed_for())
+                self._streaming_since = None
                 delay = self._backoff.next_delay()
                 self._state = StreamState.BACKING_OFF
                 self.logger.info("reconnecting in %.2f s (attempt %d)", delay, self._backoff.attempt)
@@ -323,13 +326,10 @@ class UserStreamTrackerDataSource(abc.ABC):
         self.logger.info("connecting to %s", _origin(target.url))
         websocket = await self._open_websocket(target, timings)
         self._websocket = websocket
-        loop = asyncio.get_running_loop()
-        streaming_since: list[float] = []  # set by the conversation once subscribed
 
         async def converse() -> None:
             await self._handshake(websocket, output, timings)
-            streaming_since.append(loop.time())
-            self._state = StreamState.STREAMING
+            self._enter_streaming()
             self.logger.info("streaming")
             await self._read_frames(websocket, output, timings)
 
@@ -349,7 +349,6 @@ class UserStreamTrackerDataSource(abc.ABC):
             await asyncio.wait(tasks)
             await self._close(websocket)
             self._websocket = None
-            self._backoff.connection_ended(loop.time() - streaming_since[0] if streaming_since else None)
 
     async def _open_websocket(self, target: ConnectionTarget, timings: StreamTimings) -> WebSocketLike:
         try:
@@ -467,8 +466,7 @@ class UserStreamTrackerDataSource(abc.ABC):
             self._skip_malformed(frame.data, "unexpected shape")
             return None
         if kind is FrameKind.USER_MESSAGE:
-            await output.put(message)
-            self._messages_queued += 1
+            await self._queue_user_message(message, output)
         return kind, message
 
     async def _keep_alive(self, websocket: WebSocketLike, interval: float) -> None:
@@ -495,7 +493,23 @@ class UserStreamTrackerDataSource(abc.ABC):
         except (TimeoutError, ConnectionError, aiohttp.ClientError) as error:
             self.logger.debug("close did not complete cleanly: %s", error)
 
-    # --- bookkeeping ------------------------------------------------------------------------------
+    # --- bookkeeping, shared by every transport (the WebSocket loop here, polling in the archetypes) --
+
+    async def _queue_user_message(self, message: Any, output: asyncio.Queue[Any]) -> None:
+        """Put one user message on the stream (waiting if a bounded queue is full) and count it."""
+        await output.put(message)
+        self._messages_queued += 1
+
+    def _enter_streaming(self) -> None:
+        """The connection is fully up; from now on it counts towards a healthy connection (backoff reset)."""
+        self._state = StreamState.STREAMING
+        self._streaming_since = asyncio.get_running_loop().time()
+
+    def _streamed_for(self) -> float | None:
+        """How long the connection that just ended had been streaming, or None if it never did."""
+        if self._streaming_since is None:
+            return None
+        return asyncio.get_running_loop().time() - self._streaming_since
 
     def _mark_received(self) -> None:
         now = time.time()

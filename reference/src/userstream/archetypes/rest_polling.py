@@ -369,9 +369,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         The base class records the failure, backs off and calls this again; the account state
         survives, so the first poll after an outage reports what changed during it.
         """
-        loop = asyncio.get_running_loop()
         self._state = StreamState.CONNECTING
-        healthy_since: float | None = None
         try:
             while True:
                 try:
@@ -382,16 +380,14 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
                     continue
                 self._mark_received()
                 self._polling = True
-                if healthy_since is None:
-                    healthy_since = loop.time()
-                    self._state = StreamState.STREAMING
+                if self._state is not StreamState.STREAMING:
+                    self._enter_streaming()
                     self.logger.info("polling every %g s", self.poll_interval)
                 await self._emit(messages, output)
                 self._known = snapshot
                 await asyncio.sleep(self.poll_interval)
         finally:
             self._polling = False
-            self._backoff.connection_ended(loop.time() - healthy_since if healthy_since is not None else None)
 
     async def _poll(self) -> tuple[list[dict[str, Any]], AccountSnapshot]:
         """One poll: the messages it yields and the state to remember once they are queued."""
@@ -449,8 +445,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
             if self.classify(message) is not FrameKind.USER_MESSAGE:
                 self._skip_malformed(encode_message(message), "not a user message")
                 continue
-            await output.put(message)
-            self._messages_queued += 1
+            await self._queue_user_message(message, output)
 
     async def _wait_out(self, error: RateLimited) -> None:
         """Sit out a rate limit: at least ``Retry-After``, and never less than one poll interval."""
