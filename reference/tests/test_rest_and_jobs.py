@@ -214,3 +214,35 @@ async def test_credentials_are_discarded_when_the_exchange_rejects_or_ends_the_s
 
 async def test_make_data_source_fixture_still_builds_plain_connectors(make_data_source: DataSourceFactory) -> None:
     assert isinstance(make_data_source(), ReferenceDataSource)
+
+
+async def test_concurrent_clock_measurements_share_one_request(fake_exchange: FakeExchange) -> None:
+    data_source = ClockAware(SigningAuth("k", "s"), ws_url="", rest_url=fake_exchange.rest_url)
+    try:
+        offsets = await asyncio.gather(*(data_source.sync_server_time() for _ in range(5)))
+        assert len(set(offsets)) == 1
+        assert [r.path for r in fake_exchange.rest_requests] == ["/time"]
+        await data_source.sync_server_time()  # nothing is cached: a later rejection measures again
+        assert [r.path for r in fake_exchange.rest_requests] == ["/time", "/time"]
+    finally:
+        await data_source.stop()
+
+
+async def test_a_failing_time_endpoint_does_not_hide_the_exchanges_rejection(
+    credentials: Credentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with FakeExchange(credentials=credentials, clock_skew=-30.0) as exchange:
+        exchange.route("GET", "/time", lambda request: RestResponse({"msg": "maintenance"}, 503))
+        data_source = ClockAware(
+            ReferenceAuth(credentials.api_key, credentials.secret),
+            ws_url=exchange.ws_url,
+            rest_url=exchange.rest_url,
+            timings=FAST_TIMINGS,
+            reconnect=FAST_RECONNECT,
+        )
+        with caplog.at_level(logging.WARNING, logger="userstream"):
+            start_listening(data_source)
+            await eventually(lambda: data_source.status.reconnect_count >= 2, "two retries")
+            await data_source.stop()
+    assert data_source.status.last_error == "AuthenticationError: timestamp outside the recv window (code 401)"
+    assert "could not measure the exchange's clock: GET /time failed with HTTP 503" in caplog.text

@@ -25,6 +25,7 @@ import aiohttp
 
 from userstream.auth import MarketAuth
 from userstream.backoff import Backoff, ReconnectPolicy
+from userstream.credentials import SingleFlight
 from userstream.errors import (
     AuthenticationError,
     ConnectionLost,
@@ -95,6 +96,8 @@ class UserStreamTrackerDataSource(abc.ABC):
         self._malformed_frames = 0
         self._last_error: str | None = None
         self._streaming_since: float | None = None
+        # Rejections that arrive together (a login and a signed REST call) share one time request.
+        self._clock_sync: SingleFlight[float] = SingleFlight(self._measure_server_time, ttl=0)
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -162,6 +165,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         if self._websocket is not None:
             await self._close(self._websocket)
             self._websocket = None
+        await self._clock_sync.close()
         await self.on_stop()
         if self._owns_session and self._session is not None:
             await self._session.close()
@@ -269,9 +273,18 @@ class UserStreamTrackerDataSource(abc.ABC):
             return await self._rest_request_once(method, path, params, body, headers, signed)
 
     async def sync_server_time(self) -> float:
-        """Measure the offset to the exchange's clock (`SERVER_TIME_PATH`) and give it to the auth."""
+        """Measure the offset to the exchange's clock (`SERVER_TIME_PATH`) and give it to the auth.
+
+        Concurrent callers share one request.
+        """
         if self.auth is None or self.SERVER_TIME_PATH is None:
             raise RuntimeError(f"{type(self).__name__} has no auth or SERVER_TIME_PATH to measure clock skew with")
+        return await self._clock_sync.get()
+
+    async def _measure_server_time(self) -> float:
+        # Both checked by sync_server_time, the only caller.
+        assert self.auth is not None
+        assert self.SERVER_TIME_PATH is not None
         sent_at = time.time()
         reply = await self._rest_request_once("GET", self.SERVER_TIME_PATH, None, None, None, signed=False)
         offset = self.auth.record_server_time(self.parse_server_time(reply), sent_at=sent_at, received_at=time.time())
@@ -430,7 +443,7 @@ class UserStreamTrackerDataSource(abc.ABC):
             if kind is FrameKind.AUTH_REJECTED:
                 clock_skew = self.is_clock_skew(message) and self.SERVER_TIME_PATH is not None
                 if clock_skew:
-                    await self.sync_server_time()
+                    await self._resync_clock_after_rejection()
                 raise AuthenticationError(self.describe_rejection(message), clock_skew=clock_skew)
             if kind is FrameKind.SUBSCRIBE_REJECTED:
                 raise SubscriptionError(self.describe_rejection(message))
@@ -468,6 +481,18 @@ class UserStreamTrackerDataSource(abc.ABC):
         if kind is FrameKind.USER_MESSAGE:
             await self._queue_user_message(message, output)
         return kind, message
+
+    async def _resync_clock_after_rejection(self) -> None:
+        """Re-measure the clock offset; a failure is logged, so the exchange's rejection stays the reported error."""
+        if self.rest_url is None:
+            self.logger.warning("the exchange blamed our clock, but no rest_url was given to measure its time")
+            return
+        try:
+            await self.sync_server_time()
+        except (RestError, aiohttp.ClientError, OSError, TimeoutError, ValueError, LookupError) as error:
+            self.logger.warning(
+                "could not measure the exchange's clock: %s", _URL.sub(lambda u: _origin(u.group(0)), str(error))
+            )
 
     async def _keep_alive(self, websocket: WebSocketLike, interval: float) -> None:
         while True:
@@ -523,7 +548,7 @@ class UserStreamTrackerDataSource(abc.ABC):
     def _record_failure(self, error: Exception) -> None:
         if isinstance(error, AuthenticationError | ServerRequestedReconnect):
             self.discard_credentials()
-        text = _URL.sub(lambda url: _origin(url.group(0)), str(error) or type(error).__name__)
+        text = _without_urls(str(error) or type(error).__name__)
         if self.auth is not None:
             text = self.auth.redact(text)
         self._last_error = f"{type(error).__name__}: {text}"
@@ -564,6 +589,11 @@ def _output_queue(args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Queu
 
 
 _URL = re.compile(r"\b(?:wss?|https?)://[^\s'\"<>]+")
+
+
+def _without_urls(text: str) -> str:
+    """``text`` with every URL cut to its origin: listen keys and tokens travel in paths and queries."""
+    return _URL.sub(lambda url: _origin(url.group(0)), text)
 
 
 def _origin(url: str) -> str:

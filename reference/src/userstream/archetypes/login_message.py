@@ -49,7 +49,6 @@ import aiohttp
 
 from userstream.auth import Digest, Encoding, MarketAuth
 from userstream.backoff import ReconnectPolicy
-from userstream.credentials import SingleFlight
 from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
 from userstream.frames import FrameKind, OutgoingMessage
 from userstream.status import StreamState
@@ -151,9 +150,6 @@ class LoginMessageDataSource(UserStreamTrackerDataSource):
         self._require_auth()  # a missing key or passphrase is a configuration error: say so now, not per login
         if self.MAX_ARGS_PER_SUBSCRIBE is not None and self.MAX_ARGS_PER_SUBSCRIBE < 1:
             raise ValueError(f"MAX_ARGS_PER_SUBSCRIBE must be at least 1, got {self.MAX_ARGS_PER_SUBSCRIBE!r}")
-        # ttl=0: nothing is cached, but rejections that arrive together (a WebSocket login and a
-        # signed REST call, say) share one round trip to the time endpoint.
-        self._clock_sync: SingleFlight[float] = SingleFlight(super().sync_server_time, ttl=0)
 
     # --- what a connector fills in ----------------------------------------------------------------
 
@@ -222,17 +218,6 @@ class LoginMessageDataSource(UserStreamTrackerDataSource):
             return False
         code = reply.get(self.ERROR_CODE_FIELD) if self.ERROR_CODE_FIELD else None
         return str(code) in self.CLOCK_SKEW_CODES or str(reply.get(self.ERROR_TEXT_FIELD)) in self.CLOCK_SKEW_TEXTS
-
-    async def sync_server_time(self) -> float:
-        """Measure the offset to the exchange's clock; concurrent callers share one request."""
-        if self.rest_url is None:
-            # Without a REST URL the offset cannot be measured; the rejection itself is still reported.
-            self.logger.warning("the exchange blamed our clock, but no rest_url was given to measure its time")
-            return self._require_auth().time_offset
-        return await self._clock_sync.get()
-
-    async def on_stop(self) -> None:
-        await self._clock_sync.close()  # a time request in flight must not outlive stop()
 
     # --- internals ----------------------------------------------------------------------------------
 
