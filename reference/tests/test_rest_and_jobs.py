@@ -246,3 +246,21 @@ async def test_a_failing_time_endpoint_does_not_hide_the_exchanges_rejection(
             await data_source.stop()
     assert data_source.status.last_error == "AuthenticationError: timestamp outside the recv window (code 401)"
     assert "could not measure the exchange's clock: GET /time failed with HTTP 503" in caplog.text
+
+
+def test_configure_runs_at_construction_so_a_misconfigured_connector_fails_once() -> None:
+    class NoChannels(ReferenceDataSource):
+        channels = ()
+
+        def configure(self) -> None:
+            if not self.channels:
+                raise TypeError(f"{type(self).__name__} names no channels")
+            self.configured = True
+
+    with pytest.raises(TypeError, match="NoChannels names no channels"):
+        NoChannels(None, ws_url="memory://")
+
+    class Fine(NoChannels):
+        channels = ("orders",)
+
+    assert Fine(None, ws_url="memory://").configured

@@ -98,6 +98,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         self._streaming_since: float | None = None
         # Rejections that arrive together (a login and a signed REST call) share one time request.
         self._clock_sync: SingleFlight[float] = SingleFlight(self._measure_server_time, ttl=0)
+        self.configure()
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -222,6 +223,14 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     async def on_stop(self) -> None:  # noqa: B027 - optional hook; most exchanges hold nothing beyond the socket
         """Release what the connector holds beyond the socket (a listen key, a token). Called by `stop()`."""
+
+    def configure(self) -> None:  # noqa: B027 - optional hook
+        """Called at the end of ``__init__``: check the connector's constants and set up per-instance state.
+
+        Raise TypeError or ValueError for a misconfigured connector, so the mistake fails once, at
+        construction, instead of becoming a reconnect loop. Overriding this, rather than ``__init__``,
+        keeps one constructor signature for every connector.
+        """
 
     def connection_jobs(self) -> Sequence[ConnectionJob]:
         """Background jobs to run beside each connection, cancelled when it ends.

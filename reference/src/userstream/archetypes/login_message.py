@@ -40,19 +40,14 @@ from __future__ import annotations
 
 import abc
 import json
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-import aiohttp
-
 from userstream.auth import Digest, Encoding, MarketAuth
-from userstream.backoff import ReconnectPolicy
-from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
+from userstream.data_source import UserStreamTrackerDataSource
 from userstream.frames import FrameKind, OutgoingMessage
 from userstream.status import StreamState
-from userstream.timings import StreamTimings
 
 __all__ = ["LoginMessageDataSource", "LoginSignature", "SignedLogin", "sign_login"]
 
@@ -123,28 +118,7 @@ class LoginMessageDataSource(UserStreamTrackerDataSource):
     CLOCK_SKEW_CODES: ClassVar[frozenset[str]] = frozenset()
     CLOCK_SKEW_TEXTS: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(
-        self,
-        auth: MarketAuth | None = None,
-        *,
-        ws_url: str,
-        rest_url: str | None = None,
-        session: aiohttp.ClientSession | None = None,
-        timings: StreamTimings | None = None,
-        reconnect: ReconnectPolicy | None = None,
-        websocket_factory: WebSocketFactory | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(
-            auth,
-            ws_url=ws_url,
-            rest_url=rest_url,
-            session=session,
-            timings=timings,
-            reconnect=reconnect,
-            websocket_factory=websocket_factory,
-            rng=rng,
-        )
+    def configure(self) -> None:
         if not isinstance(getattr(self, "LOGIN_SIGNATURE", None), LoginSignature):
             raise TypeError(f"{type(self).__name__} must set LOGIN_SIGNATURE to a LoginSignature")
         self._require_auth()  # a missing key or passphrase is a configuration error: say so now, not per login

@@ -76,8 +76,7 @@ class RestTokenDataSource(UserStreamTrackerDataSource):
     TOKEN_REJECTED_STATUSES: ClassVar[frozenset[int]] = frozenset({400, 401, 403})
     """HTTP statuses of the token call that mean the credentials were refused (others: the exchange is unwell)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def configure(self) -> None:
         self._grants: SingleFlight[TokenGrant] = SingleFlight(self.fetch_token)
         self._grant: TokenGrant | None = None
 

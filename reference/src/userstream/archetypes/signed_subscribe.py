@@ -39,17 +39,12 @@ import enum
 import importlib
 import itertools
 import json
-import random
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import aiohttp
-
 from userstream.auth import MarketAuth
-from userstream.backoff import ReconnectPolicy
-from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
+from userstream.data_source import UserStreamTrackerDataSource
 from userstream.frames import FrameKind, OutgoingMessage, encode_message, excerpt
-from userstream.timings import StreamTimings
 
 if TYPE_CHECKING:
     # cryptography is optional: without it (and its types) the annotations below fall back to Any.
@@ -86,28 +81,7 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
     AUTH_ERROR_CODES: ClassVar[frozenset[Any] | None] = None
     CLOCK_SKEW_CODES: ClassVar[frozenset[Any]] = frozenset()
 
-    def __init__(
-        self,
-        auth: MarketAuth | None = None,
-        *,
-        ws_url: str,
-        rest_url: str | None = None,
-        session: aiohttp.ClientSession | None = None,
-        timings: StreamTimings | None = None,
-        reconnect: ReconnectPolicy | None = None,
-        websocket_factory: WebSocketFactory | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        super().__init__(
-            auth,
-            ws_url=ws_url,
-            rest_url=rest_url,
-            session=session,
-            timings=timings,
-            reconnect=reconnect,
-            websocket_factory=websocket_factory,
-            rng=rng,
-        )
+    def configure(self) -> None:
         # Checked here, not when connecting: a mistake in constants must not become a reconnect loop.
         if not self.CHANNELS:
             raise TypeError(f"{type(self).__name__} names no CHANNELS to subscribe to")
