@@ -148,3 +148,20 @@ def test_urls_need_a_running_exchange() -> None:
 def test_credentials_hide_the_secret() -> None:
     assert "hunter2" not in repr(Credentials(secret="hunter2", passphrase="hunter3"))
     assert "hunter3" not in repr(Credentials(secret="hunter2", passphrase="hunter3"))
+
+
+async def test_a_time_endpoint_answers_in_the_exchanges_shape_counts_and_fails_on_demand() -> None:
+    async with FakeExchange(clock_skew=5.0) as exchange:
+        endpoint = exchange.serve_time(
+            "/api/v5/public/time",
+            reply=lambda now: {"data": [{"ts": str(int(now * 1000))}]},
+            error=lambda now: {"code": "50001"},
+        )
+        endpoint.fail_next(502)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{exchange.rest_url}/api/v5/public/time") as response:
+                assert (response.status, await response.json()) == (502, {"code": "50001"})
+            async with session.get(f"{exchange.rest_url}/api/v5/public/time") as response:
+                server_ms = int((await response.json())["data"][0]["ts"])
+        assert server_ms / 1000 - time.time() == pytest.approx(5.0, abs=1.0)
+        assert endpoint.requests == 2

@@ -406,10 +406,10 @@ async def test_clock_skew_is_measured_and_the_next_login_accepted(
     reported = venue.case.skew_reported(clock_skew)
     assert data_source.auth is not None
     if reported is None:  # Bybit accepts an expiry further ahead than needed: nothing to correct
-        assert (len(venue.exchange.connections), venue.state.time_requests) == (1, 0)
+        assert (len(venue.exchange.connections), venue.state.time.requests) == (1, 0)
         return
     assert data_source.status.last_error == f"AuthenticationError: {reported}"
-    assert venue.state.time_requests == 1  # measured once, on the refusal
+    assert venue.state.time.requests == 1  # measured once, on the refusal
     assert data_source.auth.time_offset == pytest.approx(clock_skew, abs=1.0)
     assert [c.authenticated for c in venue.exchange.connections] == [False, True]
     event = venue.case.events()[0]
@@ -419,22 +419,22 @@ async def test_clock_skew_is_measured_and_the_next_login_accepted(
 
 @pytest.mark.parametrize("clock_skew", [60.0])
 async def test_a_failed_time_request_is_retried_on_the_next_refusal(venue: Venue, make_stream: StreamFactory) -> None:
-    venue.state.fail_next_time_request()
+    venue.state.time.fail_next()
     data_source = make_stream()
     start_listening(data_source)
     await streaming(venue, data_source)
-    assert venue.state.time_requests == 2
+    assert venue.state.time.requests == 2
     assert [c.authenticated for c in venue.exchange.connections] == [False, False, True]
 
 
 async def test_concurrent_clock_measurements_share_one_request(venue: Venue, make_stream: StreamFactory) -> None:
     data_source = make_stream()
-    venue.state.time_delay = 0.1  # all five ask while the first request is in flight
+    venue.state.time.delay = 0.1  # all five ask while the first request is in flight
     offsets = await asyncio.gather(*(data_source.sync_server_time() for _ in range(5)))
-    assert venue.state.time_requests == 1
+    assert venue.state.time.requests == 1
     assert len(set(offsets)) == 1
     await data_source.sync_server_time()  # nothing is cached: a later refusal measures again
-    assert venue.state.time_requests == 2
+    assert venue.state.time.requests == 2
 
 
 # --- reconnects ------------------------------------------------------------------------------------------
@@ -557,10 +557,10 @@ async def test_stop_leaves_no_task_and_no_open_connection(venue: Venue, make_str
 @pytest.mark.parametrize("clock_skew", [60.0])
 async def test_stop_while_measuring_the_clock_cancels_the_request(venue: Venue, make_stream: StreamFactory) -> None:
     baseline = client_tasks()
-    venue.state.time_delay = 0.5
+    venue.state.time.delay = 0.5
     data_source = make_stream()
     start_listening(data_source)
-    await venue.exchange.wait_until(lambda: venue.state.time_requests == 1, what="the time request in flight")
+    await venue.exchange.wait_until(lambda: venue.state.time.requests == 1, what="the time request in flight")
     await data_source.stop()
     assert client_tasks() - baseline == set()  # the shared measurement did not outlive stop()
     await venue.exchange.wait_until(lambda: venue.exchange.open_connections == 0, what="zero open connections")

@@ -389,7 +389,7 @@ async def test_binance_clock_skew_is_measured_after_minus_1021_and_the_next_subs
             start_listening(data_source)
             await venue.streaming()
         assert len(venue.exchange.connections) == 2
-        assert venue.state.time_requests == 1
+        assert venue.state.time.requests == 1
         assert data_source.status.last_error == (
             "AuthenticationError: Timestamp for this request is outside of the recvWindow. (code -1021)"
         )
@@ -402,11 +402,11 @@ async def test_binance_clock_skew_is_measured_after_minus_1021_and_the_next_subs
 
 async def test_binance_a_failing_time_endpoint_is_retried_with_backoff_not_fatal() -> None:
     async with open_venue("binance", clock_skew=-30.0) as venue:
-        venue.state.fail_next_time_request(503)
+        venue.state.time.fail_next(503)
         data_source = venue.data_source()
         start_listening(data_source)
         await venue.streaming()
-        assert venue.state.time_requests == 2
+        assert venue.state.time.requests == 2
         assert len(venue.exchange.connections) == 3  # -1021, time sync failed; -1021, synced; accepted
         assert data_source.auth is not None
         assert data_source.auth.time_offset == pytest.approx(-30.0, abs=1.0)

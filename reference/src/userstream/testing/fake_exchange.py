@@ -113,6 +113,36 @@ class RestResponse:
 RestHandler = Callable[[RestRequest], "RestResponse | Any | Awaitable[RestResponse | Any]"]
 
 
+class TimeEndpoint:
+    """An exchange's REST time endpoint on the fake: its reply shape, and the faults a test scripts.
+
+    Created by `FakeExchange.serve_time`. ``reply`` and ``error`` build the exchange's body from the
+    fake's clock (seconds); the endpoint counts its requests, can answer late (``delay``) to catch a
+    request in flight, and fails the next calls with the statuses given to `fail_next`.
+    """
+
+    def __init__(self, exchange: FakeExchange, reply: Callable[[float], Any], error: Callable[[float], Any]) -> None:
+        self._exchange = exchange
+        self._reply = reply
+        self._error = error
+        self._failures: list[int] = []
+        self.requests = 0
+        self.delay = 0.0
+
+    def fail_next(self, status: int = 503) -> None:
+        """Answer the next request with ``status`` and the exchange's error body; call again for several."""
+        self._failures.append(status)
+
+    async def __call__(self, request: RestRequest) -> RestResponse:
+        self.requests += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        now = self._exchange.now()
+        if self._failures:
+            return RestResponse(self._error(now), self._failures.pop(0))
+        return RestResponse(self._reply(now))
+
+
 class FakeExchange:
     """A scriptable exchange for tests: ``async with FakeExchange() as exchange:``, or the ``fake_exchange`` fixture."""
 
@@ -283,6 +313,17 @@ class FakeExchange:
     def route(self, method: str, path: str, handler: RestHandler) -> None:
         """Serve ``method path`` with ``handler``, which returns a `RestResponse` or a JSON body (status 200)."""
         self._rest_routes[(method.upper(), path)] = handler
+
+    def serve_time(
+        self,
+        path: str,
+        reply: Callable[[float], Any],
+        error: Callable[[float], Any] = lambda now: {"error": "unavailable"},
+    ) -> TimeEndpoint:
+        """Serve the exchange's time endpoint at ``GET path``, shaped by ``reply`` (and ``error`` when failing)."""
+        endpoint = TimeEndpoint(self, reply, error)
+        self.route("GET", path, endpoint)
+        return endpoint
 
     def now(self) -> float:
         """The exchange's clock, in seconds."""

@@ -27,11 +27,11 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
-from userstream.testing.fake_exchange import Connection, FakeExchange, RestRequest, RestResponse
+from userstream.testing.fake_exchange import Connection, FakeExchange, TimeEndpoint
 
 SUBSCRIBE_METHOD = "userDataStream.subscribe.signature"
 WS_API_PATH_SUFFIX = "/ws-api/v3"
@@ -119,12 +119,7 @@ class BinanceState:
     """What a test can see and script on a fake Binance."""
 
     exchange: FakeExchange
-    time_requests: int = 0
-    fail_next_time_requests: list[int] = field(default_factory=list)
-    """HTTP statuses for the next ``GET /api/v3/time`` calls to fail with, in order."""
-
-    def fail_next_time_request(self, status: int = 503) -> None:
-        self.fail_next_time_requests.append(status)
+    time: TimeEndpoint
 
     def authenticated_connections(self) -> list[Connection]:
         """Connections whose signed subscribe was accepted: Binance's "subscribed"."""
@@ -134,19 +129,15 @@ class BinanceState:
         """End the subscription on every open connection, as Binance does (``eventStreamTerminated``)."""
         return await self.exchange.push(event_stream_terminated())
 
-    def _time(self, request: RestRequest) -> RestResponse:
-        self.time_requests += 1
-        if self.fail_next_time_requests:
-            status = self.fail_next_time_requests.pop(0)
-            return RestResponse({"code": -1001, "msg": "Internal error; unable to process your request."}, status)
-        return RestResponse({"serverTime": int(self.exchange.now() * 1000)})
-
 
 def install(exchange: FakeExchange) -> BinanceState:
     """Register Binance's REST routes on ``exchange`` (its time endpoint; the signed subscribe needs no other)."""
-    state = BinanceState(exchange)
-    exchange.route("GET", SERVER_TIME_PATH, state._time)
-    return state
+    time = exchange.serve_time(
+        SERVER_TIME_PATH,
+        reply=lambda now: {"serverTime": int(now * 1000)},
+        error=lambda now: {"code": -1001, "msg": "Internal error; unable to process your request."},
+    )
+    return BinanceState(exchange, time)
 
 
 # --- user events with Binance's real shapes (the ``event`` of a wrapped frame) ------------------------------------

@@ -20,17 +20,16 @@ REST time              ``GET /v5/market/time`` -> ``{"retCode": 0, "result": {"t
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
-from userstream.testing.fake_exchange import FakeExchange, RestRequest, RestResponse
+from userstream.testing.fake_exchange import FakeExchange, TimeEndpoint
 
 PRIVATE_PATH = "/v5/private"
 """Appended to the fake exchange's ``ws_url``, as ``wss://stream.bybit.com/v5/private`` is to the host."""
@@ -255,13 +254,7 @@ class BybitExchangeState:
 
     exchange: FakeExchange
     dialect: BybitDialect
-    time_requests: int = 0
-    time_delay: float = 0.0
-    """Seconds the time endpoint waits before answering (to catch a request in flight)."""
-    _time_failures: list[int] = field(default_factory=list)
-
-    def fail_next_time_request(self, status: int = 503) -> None:
-        self._time_failures.append(status)
+    time: TimeEndpoint
 
     def revoke(self, api_key: str) -> None:
         """Refuse auths with ``api_key`` from now on."""
@@ -270,28 +263,24 @@ class BybitExchangeState:
     def restore(self, api_key: str) -> None:
         self.dialect.revoked_keys.discard(api_key)
 
-    async def server_time(self, request: RestRequest) -> RestResponse:
-        self.time_requests += 1
-        if self.time_delay:
-            await asyncio.sleep(self.time_delay)
-        now = self.exchange.now()
-        if self._time_failures:
-            status = self._time_failures.pop(0)
-            return RestResponse(
-                {"retCode": 10016, "retMsg": "Server Error", "result": {}, "time": int(now * 1000)}, status
-            )
-        result = {"timeSecond": str(int(now)), "timeNano": str(int(now * 1_000_000_000))}
-        return RestResponse({"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": int(now * 1000)})
-
 
 def install(exchange: FakeExchange) -> BybitExchangeState:
     """Serve Bybit's REST time endpoint on ``exchange`` (whose dialect must be a `BybitDialect`)."""
     if not isinstance(exchange.dialect, BybitDialect):
         raise TypeError(f"install() needs a FakeExchange speaking BybitDialect, not {type(exchange.dialect).__name__}")
     exchange.dialect.clock = exchange.now
-    state = BybitExchangeState(exchange, exchange.dialect)
-    exchange.route("GET", SERVER_TIME_PATH, state.server_time)
-    return state
+    time = exchange.serve_time(
+        SERVER_TIME_PATH,
+        reply=lambda now: {
+            "retCode": 0,
+            "retMsg": "OK",
+            "result": {"timeSecond": str(int(now)), "timeNano": str(int(now * 1_000_000_000))},
+            "retExtInfo": {},
+            "time": int(now * 1000),
+        },
+        error=lambda now: {"retCode": 10016, "retMsg": "Server Error", "result": {}, "time": int(now * 1000)},
+    )
+    return BybitExchangeState(exchange, exchange.dialect, time)
 
 
 def private_url(exchange: FakeExchange) -> str:

@@ -25,11 +25,11 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
-from userstream.testing.fake_exchange import FakeExchange, RestRequest, RestResponse
+from userstream.testing.fake_exchange import FakeExchange, TimeEndpoint
 
 PRIVATE_CHANNELS = ("spot.orders", "spot.usertrades", "spot.balances")
 PUBLIC_CHANNELS = ("spot.tickers", "spot.trades")
@@ -136,8 +136,7 @@ class GateIoState:
 
     exchange: FakeExchange
     dialect: GateIoSpotDialect
-    time_requests: int = 0
-    fail_next_time_requests: list[int] = field(default_factory=list)
+    time: TimeEndpoint
 
     def revoke_key(self, api_key: str) -> None:
         """Refuse every later subscribe signed with ``api_key`` (a key deleted in Gate's console)."""
@@ -146,25 +145,18 @@ class GateIoState:
     def restore_key(self, api_key: str) -> None:
         self.dialect.revoked_keys.discard(api_key)
 
-    def fail_next_time_request(self, status: int = 503) -> None:
-        self.fail_next_time_requests.append(status)
-
-    def _time(self, request: RestRequest) -> RestResponse:
-        self.time_requests += 1
-        if self.fail_next_time_requests:
-            status = self.fail_next_time_requests.pop(0)
-            return RestResponse({"label": "SERVER_ERROR", "message": "Internal server error"}, status)
-        return RestResponse({"server_time": int(self.exchange.now() * 1000)})
-
 
 def install(exchange: FakeExchange) -> GateIoState:
     """Register Gate's time endpoint on ``exchange`` and run its dialect on the fake's clock (``clock_skew`` too)."""
     if not isinstance(exchange.dialect, GateIoSpotDialect):
         raise TypeError("install() needs a FakeExchange created with a GateIoSpotDialect")
     exchange.dialect.clock = exchange.now
-    state = GateIoState(exchange, exchange.dialect)
-    exchange.route("GET", SERVER_TIME_PATH, state._time)
-    return state
+    time = exchange.serve_time(
+        SERVER_TIME_PATH,
+        reply=lambda now: {"server_time": int(now * 1000)},
+        error=lambda now: {"label": "SERVER_ERROR", "message": "Internal server error"},
+    )
+    return GateIoState(exchange, exchange.dialect, time)
 
 
 # --- user events with Gate's real shapes (the ``result`` of an update frame) ---------------------------------------

@@ -29,11 +29,11 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
-from userstream.testing.fake_exchange import FakeExchange, RestRequest, RestResponse
+from userstream.testing.fake_exchange import FakeExchange, TimeEndpoint
 
 PRIVATE_PATH = "/v5/private"
 """Appended to the fake exchange's ``ws_url``, as ``wss://ws.okx.com:8443/ws/v5/private`` is to the host."""
@@ -293,13 +293,7 @@ class OkxExchangeState:
 
     exchange: FakeExchange
     dialect: OkxDialect
-    time_requests: int = 0
-    time_delay: float = 0.0
-    """Seconds the time endpoint waits before answering (to catch a request in flight)."""
-    _time_failures: list[int] = field(default_factory=list)
-
-    def fail_next_time_request(self, status: int = 503) -> None:
-        self._time_failures.append(status)
+    time: TimeEndpoint
 
     async def close_idle_connections(self, idle_after: float = IDLE_TIMEOUT) -> None:
         """Close (code 4004) every connection whose client sent nothing for ``idle_after`` seconds, as OKX does.
@@ -325,23 +319,17 @@ class OkxExchangeState:
     def restore(self, api_key: str) -> None:
         self.dialect.revoked_keys.discard(api_key)
 
-    async def server_time(self, request: RestRequest) -> RestResponse:
-        self.time_requests += 1
-        if self.time_delay:
-            await asyncio.sleep(self.time_delay)
-        if self._time_failures:
-            status = self._time_failures.pop(0)
-            return RestResponse({"code": "50001", "msg": "Service temporarily unavailable", "data": []}, status)
-        return RestResponse({"code": "0", "msg": "", "data": [{"ts": str(int(self.exchange.now() * 1000))}]})
-
 
 def install(exchange: FakeExchange) -> OkxExchangeState:
     """Serve OKX's REST time endpoint on ``exchange`` (whose dialect must be an `OkxDialect`)."""
     if not isinstance(exchange.dialect, OkxDialect):
         raise TypeError(f"install() needs a FakeExchange speaking OkxDialect, not {type(exchange.dialect).__name__}")
-    state = OkxExchangeState(exchange, exchange.dialect)
-    exchange.route("GET", SERVER_TIME_PATH, state.server_time)
-    return state
+    time = exchange.serve_time(
+        SERVER_TIME_PATH,
+        reply=lambda now: {"code": "0", "msg": "", "data": [{"ts": str(int(now * 1000))}]},
+        error=lambda now: {"code": "50001", "msg": "Service temporarily unavailable", "data": []},
+    )
+    return OkxExchangeState(exchange, exchange.dialect, time)
 
 
 def private_url(exchange: FakeExchange) -> str:
