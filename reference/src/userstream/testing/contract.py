@@ -1,0 +1,353 @@
+"""The behaviour every user-stream connector owes its users, written once as tests.
+
+A connector's test module subclasses `WebSocketUserStreamContract` (or `PollingUserStreamContract`
+for an exchange served by REST polling) and provides one fixture, ``harness``: a `ConnectorHarness`
+that says how to build the connector and how its exchange's fake speaks. Every test then runs
+against that connector over a real loopback socket (and, for WebSocket streams, over an in-memory
+one too)::
+
+    class TestAcmeUserStream(WebSocketUserStreamContract):
+        @pytest.fixture
+        def harness(self) -> ConnectorHarness:
+            return AcmeHarness()
+
+The checks are the ones a reviewer would otherwise repeat by hand for each exchange: events reach
+the queue in order, liveness frames move ``last_recv_time`` without being queued, a dropped or
+silent connection is replaced by a freshly authenticated one, refused credentials are reported and
+retried with backoff, malformed frames are skipped, ``stop()`` leaves nothing behind, and the
+legacy ``listen_for_user_stream(ev_loop, output)`` form still works.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import warnings
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from userstream.backoff import ReconnectPolicy
+from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
+from userstream.testing.dialect import ClientIntent, Credentials, Dialect
+from userstream.testing.fake_exchange import FakeExchange
+from userstream.timings import StreamTimings
+
+__all__ = [
+    "TEST_RECONNECT",
+    "TEST_TIMINGS",
+    "ConnectorHarness",
+    "PollingHarness",
+    "PollingUserStreamContract",
+    "WebSocketHarness",
+    "WebSocketUserStreamContract",
+    "client_tasks",
+    "eventually",
+]
+
+# Short enough that a test waits milliseconds, long enough that two loaded cores keep up.
+TEST_TIMINGS = StreamTimings(
+    connect_timeout=2.0, handshake_timeout=2.0, ping_interval=0.2, stale_after=0.6, close_timeout=0.5
+)
+# jitter=0 makes every delay its ceiling, so a test can bound reconnect times exactly.
+TEST_RECONNECT = ReconnectPolicy(initial_delay=0.05, max_delay=0.4, factor=2.0, jitter=0.0, min_delay=0.0)
+WAIT = 5.0
+"""Seconds a test waits for something that should take milliseconds."""
+
+
+async def eventually(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    """Wait until ``condition()`` holds; fail with ``what`` if it does not within ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():  # noqa: ASYNC110 - polling state owned by the code under test
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"{what}: not within {timeout:g} s") from None
+
+
+def client_tasks() -> set[asyncio.Task[Any]]:
+    """Tasks alive besides the caller's own and the fake exchange's request handlers."""
+    current = asyncio.current_task()
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if task is not current and not task.done() and not _qualname(task).startswith("RequestHandler.")
+    }
+
+
+def _qualname(task: asyncio.Task[Any]) -> str:
+    return str(getattr(task.get_coro(), "__qualname__", ""))
+
+
+class ConnectorHarness(abc.ABC):
+    """How the contract builds one connector and sets up its exchange's fake."""
+
+    @abc.abstractmethod
+    def dialect(self) -> Dialect:
+        """A fresh fake of the connector's exchange."""
+
+    @abc.abstractmethod
+    def data_source(
+        self,
+        exchange: FakeExchange,
+        credentials: Credentials,
+        *,
+        timings: StreamTimings,
+        reconnect: ReconnectPolicy,
+        websocket_factory: WebSocketFactory | None = None,
+    ) -> UserStreamTrackerDataSource:
+        """The connector's data source, signing with ``credentials`` and pointed at ``exchange``."""
+
+    def credentials(self) -> Credentials:
+        """The account the fake exchange accepts."""
+        return Credentials()
+
+    def wrong_credentials(self) -> Credentials:
+        """An account the fake exchange refuses: by default every part of `credentials` changed."""
+        right = self.credentials()
+        passphrase = None if right.passphrase is None else f"wrong-{right.passphrase}"
+        return Credentials(api_key=f"wrong-{right.api_key}", secret=f"wrong-{right.secret}", passphrase=passphrase)
+
+    def install(self, exchange: FakeExchange) -> None:  # noqa: B027 - most exchanges need no REST routes
+        """Serve the exchange's REST routes (listen keys, tokens, server time) on ``exchange``."""
+
+
+class WebSocketHarness(ConnectorHarness):
+    @abc.abstractmethod
+    def user_events(self) -> Sequence[Any]:
+        """Frames the exchange pushes for an order update, a fill and a balance change, in its own shapes."""
+
+
+class PollingHarness(ConnectorHarness):
+    @abc.abstractmethod
+    def change_account(self, exchange: FakeExchange) -> Callable[[Any], bool]:
+        """Change the account on ``exchange`` (place an order, move a balance); return a test for its message."""
+
+    def fail_next_poll(self, exchange: FakeExchange) -> None:
+        """Make the exchange's next balance or order request fail with a server error."""
+        raise NotImplementedError
+
+
+async def _fake_exchange(harness: ConnectorHarness) -> AsyncIterator[FakeExchange]:
+    async with FakeExchange(harness.dialect(), harness.credentials()) as exchange:
+        harness.install(exchange)
+        yield exchange
+
+
+class _Contract:
+    """What both contracts share: an exchange, a way to build data sources, and cleanup."""
+
+    @pytest.fixture
+    def harness(self) -> ConnectorHarness:
+        raise NotImplementedError("a connector's test class provides the `harness` fixture")
+
+    @pytest_asyncio.fixture
+    async def exchange(self, harness: ConnectorHarness) -> AsyncIterator[FakeExchange]:
+        async for exchange in _fake_exchange(harness):
+            yield exchange
+
+    @pytest_asyncio.fixture
+    async def build(
+        self, harness: ConnectorHarness, exchange: FakeExchange
+    ) -> AsyncIterator[Callable[..., UserStreamTrackerDataSource]]:
+        """``build(credentials=None, websocket_factory=None)``: a data source, stopped after the test."""
+        built: list[UserStreamTrackerDataSource] = []
+
+        def build(
+            credentials: Credentials | None = None, websocket_factory: WebSocketFactory | None = None
+        ) -> UserStreamTrackerDataSource:
+            data_source = harness.data_source(
+                exchange,
+                credentials or harness.credentials(),
+                timings=TEST_TIMINGS,
+                reconnect=TEST_RECONNECT,
+                websocket_factory=websocket_factory,
+            )
+            built.append(data_source)
+            return data_source
+
+        yield build
+        for data_source in built:
+            await data_source.stop()
+
+    @staticmethod
+    def listen(data_source: UserStreamTrackerDataSource) -> tuple[asyncio.Queue[Any], asyncio.Task[None]]:
+        output: asyncio.Queue[Any] = asyncio.Queue()
+        return output, asyncio.create_task(data_source.listen_for_user_stream(output))
+
+    @staticmethod
+    async def next_message(output: asyncio.Queue[Any]) -> Any:
+        async with asyncio.timeout(WAIT):
+            return await output.get()
+
+    @staticmethod
+    async def streaming(data_source: UserStreamTrackerDataSource, *, reconnects: int = 0) -> None:
+        await eventually(
+            lambda: data_source.status.streaming and data_source.status.reconnect_count >= reconnects,
+            f"streaming after {reconnects} reconnect(s) (status: {data_source.status})",
+        )
+
+    async def test_stop_leaves_no_task_and_no_open_connection(
+        self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        _, task = self.listen(data_source)
+        await self.streaming(data_source)
+        await data_source.stop()
+        await eventually(lambda: task.done(), "the listener ended")
+        await eventually(lambda: exchange.open_connections == 0, "the exchange sees no open connection")
+        assert client_tasks() == set()
+        assert not data_source.status.connected
+
+    async def test_refused_credentials_are_reported_and_retried_with_backoff(
+        self, harness: ConnectorHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build(credentials=harness.wrong_credentials())
+        output, task = self.listen(data_source)
+        await eventually(lambda: data_source.status.reconnect_count >= 2, "two retries after a refusal")
+        status = data_source.status
+        assert not status.streaming
+        assert status.last_error, "a refusal must say why"
+        assert output.empty()
+        assert not task.done(), "a refusal must not end the stream: the key may be fixed, the exchange may recover"
+
+
+class WebSocketUserStreamContract(_Contract):
+    """The contract of a user stream served over a WebSocket; see the module docstring."""
+
+    @pytest.fixture
+    def harness(self) -> WebSocketHarness:
+        raise NotImplementedError("a connector's test class provides the `harness` fixture")
+
+    async def push_user_events(self, harness: WebSocketHarness, exchange: FakeExchange) -> list[Any]:
+        events = list(harness.user_events())
+        for event in events:
+            assert await exchange.push(event) == 1, "the exchange must have exactly one connection to push to"
+        return events
+
+    async def assert_streams(
+        self, harness: WebSocketHarness, exchange: FakeExchange, data_source: UserStreamTrackerDataSource
+    ) -> None:
+        output, _ = self.listen(data_source)
+        await self.streaming(data_source)
+        events = await self.push_user_events(harness, exchange)
+        received = [await self.next_message(output) for _ in events]
+        assert received == events
+        assert data_source.last_recv_time > 0
+
+    async def test_user_events_reach_the_queue_in_order(
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        await self.assert_streams(harness, exchange, build())
+
+    async def test_user_events_reach_the_queue_over_an_in_memory_socket(
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        await self.assert_streams(harness, exchange, build(websocket_factory=exchange.connect_in_memory))
+
+    async def test_liveness_frames_move_last_recv_time_and_are_not_queued(
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        output, _ = self.listen(data_source)
+        await self.streaming(data_source)
+        before = data_source.last_recv_time
+        await asyncio.sleep(0.02)  # the clock must move for last_recv_time to
+        try:
+            await exchange.push_heartbeat()
+        except NotImplementedError:  # an exchange that only pings at the protocol level
+            await exchange.ping_connections()
+        await eventually(lambda: data_source.last_recv_time > before, "last_recv_time moved on a liveness frame")
+        events = await self.push_user_events(harness, exchange)
+        assert await self.next_message(output) == events[0], "the liveness frame must not be queued"
+
+    async def test_a_dropped_connection_is_replaced_by_a_freshly_authenticated_one(
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        output, _ = self.listen(data_source)
+        await self.streaming(data_source)
+        await exchange.drop_connections()
+        await self.streaming(data_source, reconnects=1)
+        assert len(exchange.connections) == 2
+        logins = exchange.messages(ClientIntent.LOGIN)
+        assert len(logins) in (0, 2), "the new connection must log in again"
+        events = await self.push_user_events(harness, exchange)
+        assert [await self.next_message(output) for _ in events] == events
+
+    async def test_a_silent_connection_is_detected_and_replaced(
+        self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        self.listen(data_source)
+        await self.streaming(data_source)
+        exchange.go_silent()
+        await self.streaming(data_source, reconnects=1)
+        assert exchange.open_connections == 1
+
+    async def test_malformed_frames_are_skipped(
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        output, _ = self.listen(data_source)
+        await self.streaming(data_source)
+        await exchange.send_malformed()
+        events = await self.push_user_events(harness, exchange)
+        assert await self.next_message(output) == events[0]
+        assert data_source.status.malformed_frames == 1
+        assert data_source.status.streaming
+
+    async def test_the_legacy_call_form_streams_and_warns(
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        output: asyncio.Queue[Any] = asyncio.Queue()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            task = asyncio.create_task(data_source.listen_for_user_stream(asyncio.get_running_loop(), output))
+            await self.streaming(data_source)
+        assert not task.done()
+        assert any(issubclass(warning.category, DeprecationWarning) for warning in caught)
+        events = await self.push_user_events(harness, exchange)
+        assert await self.next_message(output) == events[0]
+
+
+class PollingUserStreamContract(_Contract):
+    """The contract of a user stream served by REST polling; see the module docstring."""
+
+    @pytest.fixture
+    def harness(self) -> PollingHarness:
+        raise NotImplementedError("a connector's test class provides the `harness` fixture")
+
+    async def test_an_account_change_reaches_the_queue(
+        self, harness: PollingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        output, _ = self.listen(data_source)
+        await self.streaming(data_source)
+        await self.message_matching(output, harness.change_account(exchange))
+        assert data_source.last_recv_time > 0
+
+    async def test_a_failed_poll_is_retried_and_the_change_still_arrives(
+        self, harness: PollingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        output, _ = self.listen(data_source)
+        await self.streaming(data_source)
+        harness.fail_next_poll(exchange)
+        is_the_change = harness.change_account(exchange)
+        await eventually(lambda: data_source.status.reconnect_count >= 1, "a retry after the failed poll")
+        await self.message_matching(output, is_the_change)
+
+    async def message_matching(self, output: asyncio.Queue[Any], is_the_change: Callable[[Any], bool]) -> Any:
+        """The first message that ``is_the_change``; the first poll reports the whole account, so skip that."""
+        skipped = []
+        try:
+            async with asyncio.timeout(WAIT):
+                while not is_the_change(message := await output.get()):
+                    skipped.append(message)
+        except TimeoutError:
+            raise AssertionError(f"no message reported the change; got only {skipped!r}") from None
+        return message
