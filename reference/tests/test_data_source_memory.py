@@ -313,3 +313,16 @@ async def test_an_in_memory_drop_is_recovered_like_a_tcp_reset(
     assert data_source.status.last_error == "ConnectionLost: connection closed by the exchange (code 1006)"
     await exchange.push_event("orders", {"order_id": "5"})
     assert (await next_message(output))["data"] == {"order_id": "5"}
+
+
+def test_urls_default_to_the_class_constants_and_a_missing_one_is_named() -> None:
+    class Defaults(ReferenceDataSource):
+        WS_URL = "wss://ws.example/private"
+        REST_URL = "https://api.example"
+
+    defaults = Defaults(None)
+    assert (defaults.ws_url, defaults.rest_url) == ("wss://ws.example/private", "https://api.example")
+    overridden = Defaults(None, ws_url="ws://127.0.0.1:1/ws", rest_url="http://127.0.0.1:1")
+    assert (overridden.ws_url, overridden.rest_url) == ("ws://127.0.0.1:1/ws", "http://127.0.0.1:1")
+    with pytest.raises(TypeError, match="needs ws_url="):
+        ReferenceDataSource(None)

@@ -58,6 +58,10 @@ class UserStreamTrackerDataSource(abc.ABC):
     `describe_rejection` and `on_stop` the exchange needs.
     """
 
+    WS_URL: ClassVar[str | None] = None
+    """The exchange's private WebSocket URL, used when the constructor gets no ``ws_url``."""
+    REST_URL: ClassVar[str | None] = None
+    """The exchange's REST base URL, used when the constructor gets no ``rest_url``."""
     DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings()
     DEFAULT_RECONNECT: ClassVar[ReconnectPolicy] = ReconnectPolicy()
     AWAIT_READY: ClassVar[bool] = False
@@ -70,7 +74,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         self,
         auth: MarketAuth | None = None,
         *,
-        ws_url: str,
+        ws_url: str | None = None,
         rest_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
         timings: StreamTimings | None = None,
@@ -79,8 +83,11 @@ class UserStreamTrackerDataSource(abc.ABC):
         rng: random.Random | None = None,
     ) -> None:
         self.auth = auth
-        self.ws_url = ws_url
-        self.rest_url = rest_url
+        resolved_ws_url = self.WS_URL if ws_url is None else ws_url
+        if resolved_ws_url is None:
+            raise TypeError(f"{type(self).__name__} needs ws_url= (or a WS_URL class attribute)")
+        self.ws_url: str = resolved_ws_url
+        self.rest_url = self.REST_URL if rest_url is None else rest_url
         self.timings = timings or self.DEFAULT_TIMINGS
         self.logger = logging.getLogger(f"userstream.{type(self).__name__}")
         self._session = session

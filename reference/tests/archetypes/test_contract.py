@@ -6,7 +6,7 @@ connectors whose behaviour the archetype tests establish independently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +15,6 @@ from htx_connector import HtxAuth, HtxUserStreamDataSource
 from okx_connector import OkxAPIUserStreamDataSource
 from reference_connector import ReferenceAuth, ReferenceDataSource
 
-from userstream import MarketAuth, ReconnectPolicy, StreamTimings, UserStreamTrackerDataSource
-from userstream.data_source import WebSocketFactory
 from userstream.testing import Credentials, Dialect, FakeExchange, ReferenceDialect
 from userstream.testing.contract import (
     PollingHarness,
@@ -28,28 +26,19 @@ from userstream.testing.dialects import htx, okx
 
 
 class ReferenceHarness(WebSocketHarness):
+    data_source_class = ReferenceDataSource
+    auth_class = ReferenceAuth
+
     def dialect(self) -> Dialect:
         return ReferenceDialect()
-
-    def data_source(
-        self,
-        exchange: FakeExchange,
-        credentials: Credentials,
-        *,
-        timings: StreamTimings,
-        reconnect: ReconnectPolicy,
-        websocket_factory: WebSocketFactory | None = None,
-    ) -> UserStreamTrackerDataSource:
-        auth = ReferenceAuth(credentials.api_key, credentials.secret)
-        return ReferenceDataSource(
-            auth, ws_url=exchange.ws_url, timings=timings, reconnect=reconnect, websocket_factory=websocket_factory
-        )
 
     def user_events(self) -> Sequence[Any]:
         return [{"channel": "orders", "data": {"order_id": "1"}}, {"channel": "balances", "data": {"BTC": "1"}}]
 
 
 class OkxHarness(WebSocketHarness):
+    data_source_class = OkxAPIUserStreamDataSource
+
     def dialect(self) -> Dialect:
         return okx.OkxDialect()
 
@@ -59,23 +48,8 @@ class OkxHarness(WebSocketHarness):
     def install(self, exchange: FakeExchange) -> None:
         okx.install(exchange)
 
-    def data_source(
-        self,
-        exchange: FakeExchange,
-        credentials: Credentials,
-        *,
-        timings: StreamTimings,
-        reconnect: ReconnectPolicy,
-        websocket_factory: WebSocketFactory | None = None,
-    ) -> UserStreamTrackerDataSource:
-        return OkxAPIUserStreamDataSource(
-            MarketAuth(credentials.api_key, credentials.secret, credentials.passphrase),
-            ws_url=okx.private_url(exchange),
-            rest_url=exchange.rest_url,
-            timings=timings,
-            reconnect=reconnect,
-            websocket_factory=websocket_factory,
-        )
+    def endpoints(self, exchange: FakeExchange) -> Mapping[str, str]:
+        return {"ws_url": okx.private_url(exchange), "rest_url": exchange.rest_url}
 
     def user_events(self) -> Sequence[Any]:
         return [
@@ -86,6 +60,8 @@ class OkxHarness(WebSocketHarness):
 
 
 class HtxHarness(PollingHarness):
+    data_source_class = HtxUserStreamDataSource
+    auth_class = HtxAuth
     account: htx.HtxAccount
 
     def dialect(self) -> Dialect:
@@ -95,19 +71,11 @@ class HtxHarness(PollingHarness):
         self.account = htx.install(exchange)
         self.account.set_balance("usdt", "100")
 
-    def data_source(
-        self,
-        exchange: FakeExchange,
-        credentials: Credentials,
-        *,
-        timings: StreamTimings,
-        reconnect: ReconnectPolicy,
-        websocket_factory: WebSocketFactory | None = None,
-    ) -> UserStreamTrackerDataSource:
-        auth = HtxAuth(credentials.api_key, credentials.secret)
-        return HtxUserStreamDataSource(
-            auth, rest_url=exchange.rest_url, poll_interval=0.05, timings=timings, reconnect=reconnect
-        )
+    def endpoints(self, exchange: FakeExchange) -> Mapping[str, str]:
+        return {"rest_url": exchange.rest_url}
+
+    def options(self) -> Mapping[str, Any]:
+        return {"poll_interval": 0.05}
 
     def change_account(self, exchange: FakeExchange) -> Callable[[Any], bool]:
         self.account.set_balance("usdt", "90", frozen="10")

@@ -246,7 +246,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         self,
         auth: MarketAuth | None = None,
         *,
-        rest_url: str,
+        rest_url: str | None = None,
         poll_interval: float | None = None,
         account_id: str | None = None,
         rest_timeout: float | None = None,
@@ -255,6 +255,9 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         reconnect: ReconnectPolicy | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        rest_url = rest_url or self.REST_URL
+        if not rest_url:
+            raise TypeError(f"{type(self).__name__} needs rest_url= (or a REST_URL class attribute)")
         # No WebSocket: ws_url is the REST origin only so that the base's logs and repr stay meaningful.
         super().__init__(
             auth, ws_url=rest_url, rest_url=rest_url, session=session, timings=timings, reconnect=reconnect, rng=rng

@@ -23,12 +23,13 @@ from __future__ import annotations
 import abc
 import asyncio
 import warnings
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import pytest
 import pytest_asyncio
 
+from userstream.auth import MarketAuth
 from userstream.backoff import ReconnectPolicy
 from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
@@ -82,23 +83,18 @@ def _qualname(task: asyncio.Task[Any]) -> str:
 
 
 class ConnectorHarness(abc.ABC):
-    """How the contract builds one connector and sets up its exchange's fake."""
+    """How the contract builds one connector and sets up its exchange's fake.
+
+    Set ``data_source_class`` (and ``auth_class`` when the exchange signs its own way), and say
+    which fake to run with `dialect`; override the rest where the exchange differs.
+    """
+
+    data_source_class: ClassVar[type[UserStreamTrackerDataSource]]
+    auth_class: ClassVar[type[MarketAuth]] = MarketAuth
 
     @abc.abstractmethod
     def dialect(self) -> Dialect:
         """A fresh fake of the connector's exchange."""
-
-    @abc.abstractmethod
-    def data_source(
-        self,
-        exchange: FakeExchange,
-        credentials: Credentials,
-        *,
-        timings: StreamTimings,
-        reconnect: ReconnectPolicy,
-        websocket_factory: WebSocketFactory | None = None,
-    ) -> UserStreamTrackerDataSource:
-        """The connector's data source, signing with ``credentials`` and pointed at ``exchange``."""
 
     def credentials(self) -> Credentials:
         """The account the fake exchange accepts."""
@@ -112,6 +108,35 @@ class ConnectorHarness(abc.ABC):
 
     def install(self, exchange: FakeExchange) -> None:  # noqa: B027 - most exchanges need no REST routes
         """Serve the exchange's REST routes (listen keys, tokens, server time) on ``exchange``."""
+
+    def auth(self, credentials: Credentials) -> MarketAuth:
+        """The connector's signer for ``credentials``."""
+        if credentials.passphrase is None:
+            return self.auth_class(credentials.api_key, credentials.secret)
+        return self.auth_class(credentials.api_key, credentials.secret, credentials.passphrase)
+
+    def endpoints(self, exchange: FakeExchange) -> Mapping[str, str]:
+        """The connector's URL arguments pointing at ``exchange`` (``ws_url=``, ``rest_url=``)."""
+        return {"ws_url": exchange.ws_url, "rest_url": exchange.rest_url}
+
+    def options(self) -> Mapping[str, Any]:
+        """Other constructor arguments the tests need (a short poll interval, say)."""
+        return {}
+
+    def data_source(
+        self,
+        exchange: FakeExchange,
+        credentials: Credentials,
+        *,
+        timings: StreamTimings,
+        reconnect: ReconnectPolicy,
+        websocket_factory: WebSocketFactory | None = None,
+    ) -> UserStreamTrackerDataSource:
+        """The connector's data source, signing with ``credentials`` and pointed at ``exchange``."""
+        arguments: dict[str, Any] = {**self.endpoints(exchange), "timings": timings, "reconnect": reconnect}
+        if websocket_factory is not None:
+            arguments["websocket_factory"] = websocket_factory
+        return self.data_source_class(self.auth(credentials), **arguments, **self.options())
 
 
 class WebSocketHarness(ConnectorHarness):

@@ -1,0 +1,1 @@
+{% include cookiecutter.__flavour ~ "/conftest.py.jinja" %}

@@ -1,0 +1,1 @@
+{% include cookiecutter.__flavour ~ "/test_messages.py.jinja" %}

@@ -1,0 +1,1 @@
+{% include cookiecutter.__flavour ~ "/data_source.py.jinja" %}

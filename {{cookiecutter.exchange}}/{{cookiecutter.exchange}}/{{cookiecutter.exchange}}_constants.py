@@ -1,0 +1,1 @@
+{% include cookiecutter.__flavour ~ "/constants.py.jinja" %}

@@ -1,0 +1,17 @@
+"""Runs the {{ cookiecutter.exchange }} user stream in the background: ``start()``, read ``user_stream``, ``stop()``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from userstream import UserStreamTracker
+
+from {{ cookiecutter.exchange }}.{{ cookiecutter.exchange }}_api_user_stream_data_source import {{ cookiecutter.__class_prefix }}APIUserStreamDataSource
+from {{ cookiecutter.exchange }}.{{ cookiecutter.exchange }}_auth import {{ cookiecutter.__class_prefix }}Auth
+
+
+class {{ cookiecutter.__class_prefix }}UserStreamTracker(UserStreamTracker):
+    """The tracker for one account; every keyword argument goes to the data source (``ws_url=``, ``timings=``, ...)."""
+
+    def __init__(self, auth: {{ cookiecutter.__class_prefix }}Auth, *, max_queue_size: int = 0, **data_source_options: Any) -> None:
+        super().__init__({{ cookiecutter.__class_prefix }}APIUserStreamDataSource(auth, **data_source_options), max_queue_size=max_queue_size)
