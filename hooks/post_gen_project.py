@@ -116,7 +116,7 @@ def format_code(python: Path, project: Path) -> None:
     if missing_modules(["ruff"]) and python == Path(sys.executable):
         say("ruff is not installed here: the generated code is left as generated (run `ruff format .` later)")
         return
-    subprocess.run([str(python), "-m", "ruff", "format", "--quiet", "."], cwd=project, check=False)
+    subprocess.run([str(python), "-m", "ruff", "format", "--quiet", "--no-cache", "."], cwd=project, check=False)
 
 
 def run_tests(python: Path, project: Path) -> Outcome:
@@ -168,7 +168,7 @@ if __name__ == "__main__":
     sys.exit(
         main(
             json.loads(r"""{{ cookiecutter | tojson }}"""),
-            kit_dir=Path(json.loads(r"""{{ userstream_kit_dir | tojson }}""")),
+            kit_dir=Path(json.loads(r"""[{{ userstream_kit_dir | tojson }}]""")[0]),
             project=Path.cwd(),
             environ=os.environ,
         )

@@ -1,0 +1,1 @@
+{% include cookiecutter.__flavour ~ "/harness.py.jinja" %}

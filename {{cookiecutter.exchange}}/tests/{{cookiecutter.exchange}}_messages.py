@@ -1,0 +1,1 @@
+{% include cookiecutter.__flavour ~ "/messages.py.jinja" %}
