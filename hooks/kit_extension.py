@@ -21,9 +21,12 @@ def python_string(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def toml_string(value: object) -> str:
-    """A TOML basic string equal to ``str(value)``: JSON escapes, plus DEL, which TOML forbids raw."""
-    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
+def toml_escape(value: object) -> str:
+    """``str(value)`` escaped for the inside of a TOML basic string: JSON escapes, plus DEL, which TOML forbids raw.
+
+    The template keeps its quotes (``"{{ ... | toml_escape }}"``) so that it stays valid TOML itself.
+    """
+    return json.dumps(str(value), ensure_ascii=False)[1:-1].replace("\x7f", "\\u007f")
 
 
 def one_line(value: object) -> str:
@@ -35,6 +38,6 @@ class KitExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["python_string"] = python_string
-        environment.filters["toml_string"] = toml_string
+        environment.filters["toml_escape"] = toml_escape
         environment.filters["one_line"] = one_line
         environment.globals["userstream_kit_dir"] = str(KIT_DIR)

@@ -78,7 +78,16 @@ def install_command(python: Path, kit_dir: Path, answers: Mapping[str, Any]) -> 
     """Install userstream from the kit's own ``reference/`` (it is not on PyPI) and the project with its dev tools."""
     extras = "test,jwt" if answers.get("_protocol") == "coinbase_advanced_trade" else "test"
     reference = kit_dir / "reference"
-    return [str(python), "-m", "pip", "install", "--quiet", f"userstream[{extras}] @ {reference.as_uri()}", "-e", ".[dev]"]
+    return [
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        f"userstream[{extras}] @ {reference.as_uri()}",
+        "-e",
+        ".[dev]",
+    ]
 
 
 def make_venv(project: Path, kit_dir: Path, answers: Mapping[str, Any]) -> Path:
