@@ -1,0 +1,114 @@
+"""Bake every archetype (with its answer variants) and every preset; each project must be clean and its tests pass.
+
+The post-gen hook runs each generated project's own tests with this interpreter (``run_tests=current``)
+in strict mode, so a failing generated test fails the bake.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import KIT, PRESETS, assert_clean_project, preset_answers
+
+GENERIC_VARIANTS: list[dict[str, Any]] = [
+    {"archetype": "login_message"},
+    {"archetype": "login_message", "passphrase": True, "signature_encoding": "base64", "ping_style": "text"},
+    {"archetype": "login_message", "ping_style": "protocol", "ping_interval": "7.5"},
+    {"archetype": "signed_subscribe"},
+    {"archetype": "signed_subscribe", "passphrase": True, "signature_encoding": "base64", "ping_style": "protocol"},
+    {"archetype": "rest_token"},
+    {"archetype": "rest_token", "passphrase": True, "signature_encoding": "base64", "ping_style": "text"},
+    {"archetype": "listen_key"},
+    {"archetype": "listen_key", "ping_style": "protocol"},
+    {"archetype": "rest_polling"},
+    {"archetype": "rest_polling", "passphrase": True, "signature_encoding": "base64"},
+]
+
+
+def variant_id(answers: dict[str, Any]) -> str:
+    return "-".join(str(value) for value in answers.values())
+
+
+@pytest.mark.parametrize("answers", GENERIC_VARIANTS, ids=variant_id)
+def test_each_archetype_bakes_a_clean_project_whose_tests_pass(
+    bake: Callable[..., Path], answers: dict[str, Any], capfd: pytest.CaptureFixture[str]
+) -> None:
+    project = bake(**answers, run_tests="current")
+    assert "acme: generated tests passed" in capfd.readouterr().out
+    assert_clean_project(project)
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda path: path.stem)
+def test_each_preset_bakes_its_exchange_and_the_tests_pass(
+    bake: Callable[..., Path], preset: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    answers = preset_answers(preset)
+    project = bake(**answers, run_tests="current")
+    assert f"{answers['exchange']}: generated tests passed" in capfd.readouterr().out
+    assert_clean_project(project)
+    constants = (project / answers["exchange"] / f"{answers['exchange']}_constants.py").read_text()
+    assert repr(answers["ws_url"]).strip("'") in constants
+
+
+def test_every_preset_exchange_has_a_preset_file() -> None:
+    from hooks.pre_gen_project import PROTOCOLS
+
+    assert {preset.stem for preset in PRESETS} == set(PROTOCOLS)
+
+
+def test_only_the_chosen_archetype_is_generated(bake: Callable[..., Path]) -> None:
+    project = bake(archetype="listen_key", run_tests="skip")
+    source = (project / "acme" / "acme_api_user_stream_data_source.py").read_text()
+    assert "ListenKeyDataSource" in source
+    for other in ("LoginMessageDataSource", "RestTokenDataSource", "SignedSubscribeDataSource", "RestPolling"):
+        assert other not in source
+
+
+def test_the_defaults_generate_the_acme_demo_connector(cookies: Any, strict: None) -> None:
+    result = cookies.bake(template=str(KIT), extra_context={"run_tests": "skip"})
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+    assert project.name == "acme"
+    assert {path.name for path in (project / "acme").glob("*.py")} == {
+        "__init__.py",
+        "acme_constants.py",
+        "acme_auth.py",
+        "acme_api_user_stream_data_source.py",
+        "acme_user_stream_tracker.py",
+    }
+
+
+def test_a_relative_template_path_works_from_the_command_line(tmp_path: Path) -> None:
+    """``cookiecutter .`` in a checkout: the hooks find the kit although cookiecutter only knows it as '.'."""
+    output = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output), ".", "run_tests=current"],
+        cwd=KIT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "USERSTREAM_KIT_STRICT": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "acme: generated tests passed" in result.stdout
+    assert (output / "acme" / "acme" / "acme_auth.py").is_file()
+
+
+def test_a_cloned_template_works_as_a_gh_template_would(tmp_path: Path) -> None:
+    """``cookiecutter gh:org/userstream-kit`` clones the kit first; a file:// clone of this checkout does the same."""
+    if subprocess.run(["git", "-C", str(KIT), "rev-parse"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("the kit is not a git checkout")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"cookiecutters_dir: {tmp_path / 'clones'}\nreplay_dir: {tmp_path / 'replay'}\n")
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--config-file", str(config)]
+    command += ["--output-dir", str(output), f"git+file://{KIT}", "run_tests=current", "exchange=clone_test"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "clone_test: generated tests passed" in result.stdout

@@ -1,0 +1,84 @@
+"""Any display name or description must produce valid, equivalent code: answers are data, never source.
+
+Hypothesis generates names with quotes, backslashes, newlines, control characters and non-ASCII;
+each bake's Python must compile and hold exactly the name, its pyproject.toml must parse to exactly
+the description, and its answers file must round-trip.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import tempfile
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import KIT
+from cookiecutter.main import cookiecutter
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+# Jinja syntax inside an answer is rendered by cookiecutter itself (a feature of its own), so it is left out.
+JINJA_MARKERS = ("{{", "{%", "{#", "}}", "%}", "#}")
+answer_text = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40).filter(
+    lambda text: text.strip() and not any(marker in text for marker in JINJA_MARKERS)
+)
+
+
+def as_cookiecutter_keeps_it(text: str) -> str:
+    """Cookiecutter renders every answer as a Jinja template, and Jinja reads \\r\\n and \\r as \\n."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def constant(source: str, name: str) -> object:
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign | ast.Assign):
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+            if any(isinstance(target, ast.Name) and target.id == name for target in targets):
+                assert node.value is not None
+                return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} is not assigned")
+
+
+@pytest.mark.parametrize("protocol", ["generic", "okx"])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(display_name=answer_text, description=answer_text)
+@example(display_name='O\'Connor "Exchange"', description='name "quote" name')
+@example(display_name="back\\slash \"\"\" and '''", description="line\nbreak\r\nand\ttab")
+@example(display_name="Böörse 🚀 交易所", description="\x7f\x00\u2028\u2029")
+def test_hostile_answers_produce_valid_equivalent_code(protocol: str, display_name: str, description: str) -> None:
+    display_name, description = as_cookiecutter_keeps_it(display_name), as_cookiecutter_keeps_it(description)
+    preset = {"archetype": "login_message"}
+    if protocol == "okx":
+        preset = {
+            "archetype": "login_message",
+            "passphrase": True,
+            "signature_encoding": "base64",
+            "ping_style": "text",
+        }
+    with tempfile.TemporaryDirectory() as output:
+        project = Path(
+            cookiecutter(
+                str(KIT),
+                no_input=True,
+                output_dir=output,
+                extra_context={
+                    "display_name": display_name,
+                    "description": description,
+                    "run_tests": "skip",
+                    "_protocol": protocol,
+                    **preset,
+                },
+            )
+        )
+        for path in project.rglob("*.py"):
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        constants = (project / "acme" / "acme_constants.py").read_text(encoding="utf-8")
+        assert constant(constants, "EXCHANGE_NAME") == display_name
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        assert pyproject["project"]["description"] == description
+        answers = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))["default_context"]
+        assert (answers["display_name"], answers["description"]) == (display_name, description)
+        title = (project / "README.md").read_text(encoding="utf-8").splitlines()[0]
+        assert title == f"# {' '.join(display_name.split())} user stream"
