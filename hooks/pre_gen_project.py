@@ -47,6 +47,8 @@ DEPENDENCY_MODULES = frozenset(
     }
 )
 MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+MAX_MODULE_NAME = 32
+"""Long enough for any exchange; short enough that generated names and lines stay readable."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ GENERIC = "generic"
 def module_name_problem(name: Any) -> str | None:
     if not isinstance(name, str) or not MODULE_NAME.fullmatch(name):
         return f"{name!r} is not a lowercase Python module name (letters, digits and _, starting with a letter)"
+    if len(name) > MAX_MODULE_NAME:
+        return f"{name!r} is longer than {MAX_MODULE_NAME} characters"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return f"{name!r} is a Python keyword"
     if name in sys.stdlib_module_names:

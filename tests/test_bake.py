@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KIT, PRESETS, assert_clean_project, preset_answers
+from baking import KIT, PRESETS, assert_clean_project, preset_answers
 
 GENERIC_VARIANTS: list[dict[str, Any]] = [
     {"archetype": "login_message"},
     {"archetype": "login_message", "passphrase": True, "signature_encoding": "base64", "ping_style": "text"},
     {"archetype": "login_message", "ping_style": "protocol", "ping_interval": "7.5"},
+    {"archetype": "login_message", "exchange": "the_longest_name_an_exchange_can"},  # 32 characters: lines still fit
     {"archetype": "signed_subscribe"},
     {"archetype": "signed_subscribe", "passphrase": True, "signature_encoding": "base64", "ping_style": "protocol"},
     {"archetype": "rest_token"},
@@ -40,7 +41,7 @@ def test_each_archetype_bakes_a_clean_project_whose_tests_pass(
     bake: Callable[..., Path], answers: dict[str, Any], capfd: pytest.CaptureFixture[str]
 ) -> None:
     project = bake(**answers, run_tests="current")
-    assert "acme: generated tests passed" in capfd.readouterr().out
+    assert f"{answers.get('exchange', 'acme')}: generated tests passed" in capfd.readouterr().out
     assert_clean_project(project)
 
 

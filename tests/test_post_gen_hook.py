@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KIT
+from baking import KIT
 
 from hooks import post_gen_project as hook
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import KIT, Cookies
+from baking import KIT, Cookies
 from cookiecutter.exceptions import FailedHookException
 
 from hooks import pre_gen_project as hook
@@ -30,6 +30,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"exchange": "1exchange"}, "exchange: '1exchange' is not a lowercase Python module name"),
     ({"exchange": "acme-x"}, "exchange: 'acme-x' is not a lowercase Python module name"),
     ({"exchange": "class"}, "exchange: 'class' is a Python keyword"),
+    ({"exchange": "a" * 33}, f"exchange: '{'a' * 33}' is longer than 32 characters"),
     ({"exchange": "match"}, "exchange: 'match' is a Python keyword"),
     ({"exchange": "json"}, "exchange: 'json' would shadow the standard library module of that name"),
     ({"exchange": "asyncio"}, "exchange: 'asyncio' would shadow the standard library module of that name"),
@@ -66,7 +67,7 @@ def test_an_invalid_answer_is_named_in_one_line(change: dict[str, Any], message:
 
 
 def test_valid_answers_and_every_preset_pass() -> None:
-    from conftest import PRESETS, preset_answers
+    from baking import PRESETS, preset_answers
 
     assert hook.problems(VALID) == []
     for preset in PRESETS:

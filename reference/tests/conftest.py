@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from reference_connector import ReferenceAuth, ReferenceDataSource
+from reference_connector import DataSourceFactory, ReferenceAuth, ReferenceDataSource
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS
 
 from userstream.testing import Credentials, FakeExchange
@@ -19,9 +19,6 @@ def credentials() -> Credentials:
 @pytest.fixture
 def auth(credentials: Credentials) -> ReferenceAuth:
     return ReferenceAuth(credentials.api_key, credentials.secret)
-
-
-DataSourceFactory = Callable[..., ReferenceDataSource]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ Its exchange specifics are pure methods; the tests drive them through the base c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from userstream import FrameKind, MarketAuth, OutgoingMessage, UserStreamTrackerDataSource
@@ -51,3 +51,7 @@ class ReferenceDataSource(UserStreamTrackerDataSource):
 
     def describe_rejection(self, message: Any) -> str:
         return f"{message.get('msg', message)} (code {message.get('code')})"
+
+
+DataSourceFactory = Callable[..., ReferenceDataSource]
+"""The ``make_data_source`` fixture's type: keyword overrides in, a data source out."""

@@ -10,8 +10,7 @@ from typing import Any, ClassVar
 
 import aiohttp
 import pytest
-from conftest import DataSourceFactory
-from reference_connector import ReferenceDataSource
+from reference_connector import DataSourceFactory, ReferenceDataSource
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, next_message, start_listening
 
 from userstream import OutgoingMessage, ReconnectPolicy, StreamState

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
-from conftest import DataSourceFactory
-from reference_connector import ReferenceAuth, ReferenceDataSource
+from reference_connector import DataSourceFactory, ReferenceAuth, ReferenceDataSource
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, start_listening
 
 from userstream import RestError

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import DataSourceFactory
+from reference_connector import DataSourceFactory
 from stream_helpers import client_tasks, next_message
 
 from userstream import UserStreamTracker

@@ -1,4 +1,4 @@
-"""{{ cookiecutter.exchange }}: the exchange's private user stream (orders, fills, balances), on userstream."""
+"""The exchange's private user stream (orders, fills, balances), built on userstream."""
 
 from {{ cookiecutter.exchange }}.{{ cookiecutter.exchange }}_api_user_stream_data_source import {{ cookiecutter.__class_prefix }}APIUserStreamDataSource
 from {{ cookiecutter.exchange }}.{{ cookiecutter.exchange }}_auth import {{ cookiecutter.__class_prefix }}Auth

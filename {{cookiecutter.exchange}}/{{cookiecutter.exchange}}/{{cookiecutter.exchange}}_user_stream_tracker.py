@@ -1,4 +1,4 @@
-"""Runs the {{ cookiecutter.exchange }} user stream in the background: ``start()``, read ``user_stream``, ``stop()``."""
+"""Runs the user stream in the background: ``start()``, read ``user_stream``, ``stop()``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from {{ cookiecutter.exchange }}.{{ cookiecutter.exchange }}_auth import {{ cook
 
 
 class {{ cookiecutter.__class_prefix }}UserStreamTracker(UserStreamTracker):
-    """The tracker for one account; every keyword argument goes to the data source (``ws_url=``, ``timings=``, ...)."""
+    """The tracker for one account; keyword arguments go to the data source ({% if cookiecutter.archetype == "rest_polling" %}``rest_url=``, ``poll_interval=``{% else %}``ws_url=``, ``timings=``, ...{% endif %})."""
 
     def __init__(self, auth: {{ cookiecutter.__class_prefix }}Auth, *, max_queue_size: int = 0, **data_source_options: Any) -> None:
         super().__init__({{ cookiecutter.__class_prefix }}APIUserStreamDataSource(auth, **data_source_options), max_queue_size=max_queue_size)

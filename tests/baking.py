@@ -1,0 +1,81 @@
+"""Baking the template: answers for every archetype and preset, and checks every generated project must pass.
+
+Imported by the kit's tests and by `conftest.py` (for its fixtures); never imported as `conftest`, a name
+the reference package's tests already use.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+import yaml
+
+KIT = Path(__file__).resolve().parent.parent
+PRESETS = sorted(KIT.glob("presets/*.yaml"))
+STRICT = "USERSTREAM_KIT_STRICT"
+
+
+class BakeResult(Protocol):
+    exit_code: int
+    exception: BaseException | None
+    project_path: Path
+
+
+class Cookies(Protocol):
+    def bake(self, extra_context: Mapping[str, Any] | None = None, template: str | None = None) -> BakeResult: ...
+
+
+def preset_answers(preset: Path) -> dict[str, Any]:
+    """A preset file's answers, as ``cookiecutter --config-file`` would apply them."""
+    answers: dict[str, Any] = yaml.safe_load(preset.read_text())["default_context"]
+    return answers
+
+
+@pytest.fixture
+def strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The post-gen hook fails (and the bake with it) when the generated tests fail."""
+    monkeypatch.setenv(STRICT, "1")
+
+
+@pytest.fixture
+def bake(cookies: Cookies, strict: None) -> Callable[..., Path]:
+    """``bake(**answers)``: the generated project's path; the bake must succeed."""
+
+    def bake(**answers: Any) -> Path:
+        result = cookies.bake(template=str(KIT), extra_context=answers)
+        assert result.exception is None, f"bake failed: {result.exception!r}"
+        assert result.exit_code == 0
+        return Path(result.project_path)
+
+    return bake
+
+
+def ruff(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *arguments], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def assert_clean_project(project: Path) -> None:
+    """What every generated project must be: no template syntax left, ruff-clean under its own config."""
+    leftovers = [
+        f"{path.relative_to(project)}:{number}"
+        for path in project.rglob("*")
+        if path.is_file()
+        and path.suffix in {".py", ".toml", ".md", ".json", ".yaml", ""}
+        and not {".venv", ".ruff_cache", ".pytest_cache", "__pycache__"} & set(path.parts)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "{{" in line or "{%" in line or "}}" in line
+    ]
+    assert not leftovers, f"template syntax left in {leftovers}"
+    for check in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        result = ruff(*check, cwd=project)
+        assert result.returncode == 0, f"ruff {' '.join(check)}:\n{result.stdout}{result.stderr}"
+    answers = json.loads((project / ".cookiecutter.json").read_text())["default_context"]
+    assert answers["exchange"] == project.name
