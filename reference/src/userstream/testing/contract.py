@@ -226,6 +226,16 @@ class _Contract:
         assert client_tasks() == set()
         assert not data_source.status.connected
 
+    async def test_a_healthy_stream_stays_up(self, build: Callable[..., UserStreamTrackerDataSource]) -> None:
+        """Several ping intervals and staleness windows pass without a reconnect: nothing fails quietly in a loop."""
+        data_source = build()
+        self.listen(data_source)
+        await self.streaming(data_source)
+        await asyncio.sleep(3 * TEST_TIMINGS.stale_after)
+        status = data_source.status
+        assert status.streaming, f"the stream fell over: {status.last_error}"
+        assert status.reconnect_count == 0, f"reconnected {status.reconnect_count} time(s): {status.last_error}"
+
     async def test_refused_credentials_are_reported_and_retried_with_backoff(
         self, harness: ConnectorHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:

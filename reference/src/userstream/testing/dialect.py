@@ -11,7 +11,7 @@ import abc
 import enum
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +131,10 @@ class ReferenceDialect(Dialect):
     def signature_payload(timestamp_ms: int) -> str:
         return f"{timestamp_ms}GET/users/self/verify"
 
+    def signature(self, secret: str, payload: str) -> str:
+        """The signature the exchange expects for ``payload``: hex HMAC-SHA256 here; variants override it."""
+        return hmac.new(secret.encode(), payload.encode(), "sha256").hexdigest()
+
     def classify_client(self, message: Any) -> ClientIntent:
         op = message.get("op") if isinstance(message, dict) else None
         return _REFERENCE_OPS.get(op, ClientIntent.OTHER) if isinstance(op, str) else ClientIntent.OTHER
@@ -139,17 +143,29 @@ class ReferenceDialect(Dialect):
         args = message.get("args")
         if not isinstance(args, dict):
             return "login args must be an object"
-        if args.get("api_key") != credentials.api_key:
+        return self.check_signed_fields(args, self.signature_payload, credentials, server_time)
+
+    def check_signed_fields(
+        self,
+        fields: Mapping[str, Any],
+        payload: Callable[[int], str],
+        credentials: Credentials,
+        server_time: float,
+    ) -> str | None:
+        """Why the ``api_key``, ``timestamp`` and ``signature`` of ``fields`` are refused, or None to accept them.
+
+        ``payload(timestamp)`` is the text that was signed. The login's args are checked this way; the
+        reference protocol's other archetypes check their signed subscribes and REST headers the same way.
+        """
+        if fields.get("api_key") != credentials.api_key:
             return "invalid api key"
-        timestamp = args.get("timestamp")
-        if not isinstance(timestamp, int):
+        timestamp = fields.get("timestamp")
+        if not isinstance(timestamp, int) or isinstance(timestamp, bool):
             return "timestamp must be an integer of milliseconds"
         if abs(timestamp - server_time * 1000) > self.RECV_WINDOW_MS:
             return "timestamp outside the recv window"
-        expected = hmac.new(
-            credentials.secret.encode(), self.signature_payload(timestamp).encode(), "sha256"
-        ).hexdigest()
-        if not hmac.compare_digest(str(args.get("signature")), expected):
+        expected = self.signature(credentials.secret, payload(timestamp))
+        if not hmac.compare_digest(str(fields.get("signature")), expected):
             return "invalid signature"
         return None
 
