@@ -131,9 +131,16 @@ def format_code(python: Path, project: Path) -> None:
 def run_tests(python: Path, project: Path) -> Outcome:
     say("running the generated tests")
     command = [str(python), "-m", "pytest", "-q", "--color=no", "-p", "no:cacheprovider"]
-    result = subprocess.run(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    sys.stdout.write(result.stdout)
-    return Outcome(passed=result.returncode == 0, summary=pytest_summary(result.stdout, result.returncode))
+    output = bytearray()
+    with subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as process:
+        assert process.stdout is not None
+        # Echo as it arrives, not per line: pytest's progress dots share one line until it ends.
+        while chunk := os.read(process.stdout.fileno(), 65536):
+            output += chunk
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+    text = output.decode(errors="replace")
+    return Outcome(passed=process.returncode == 0, summary=pytest_summary(text, process.returncode))
 
 
 def pytest_summary(output: str, returncode: int) -> str:
