@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from baking import KIT, PRESETS, assert_clean_project, preset_answers
+from cookiecutter.main import cookiecutter
 
 GENERIC_VARIANTS: list[dict[str, Any]] = [
     {"archetype": "login_message"},
@@ -113,3 +114,21 @@ def test_a_cloned_template_works_as_a_gh_template_would(tmp_path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "clone_test: generated tests passed" in result.stdout
+
+
+def test_the_saved_answers_regenerate_the_same_project(bake: Callable[..., Path], tmp_path: Path) -> None:
+    """What both READMEs promise: ``--config-file <project>/.cookiecutter.json`` rebuilds the project as it was."""
+    answers = {**preset_answers(KIT / "presets" / "kraken.yaml"), "display_name": 'Kraken "Pro"\\', "run_tests": "skip"}
+    first = bake(**answers)
+    again = Path(
+        cookiecutter(
+            str(KIT),
+            no_input=True,
+            config_file=str(first / ".cookiecutter.json"),
+            output_dir=str(tmp_path / "again"),
+        )
+    )
+    files = sorted(path.relative_to(first) for path in first.rglob("*") if path.is_file())
+    assert files == sorted(path.relative_to(again) for path in again.rglob("*") if path.is_file())
+    for relative in files:
+        assert (again / relative).read_bytes() == (first / relative).read_bytes(), relative
