@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from userstream import UserStreamTrackerDataSource
+from userstream.testing import contract
 from userstream.testing.contract import TEST_RECONNECT, TEST_TIMINGS, client_tasks, eventually
 
 __all__ = [
@@ -27,15 +28,9 @@ async def next_message(queue: asyncio.Queue[Any], timeout: float = 3.0) -> Any:
         return await queue.get()
 
 
-_listeners: set[asyncio.Task[None]] = set()  # asyncio holds tasks weakly; these must live until they end
-
-
 def start_listening(
-    data_source: UserStreamTrackerDataSource, *legacy_loop: asyncio.AbstractEventLoop
+    data_source: UserStreamTrackerDataSource, legacy_loop: asyncio.AbstractEventLoop | None = None
 ) -> asyncio.Queue[Any]:
     """Run ``data_source.listen_for_user_stream`` in the background and return the queue it fills."""
-    output: asyncio.Queue[Any] = asyncio.Queue()
-    task = asyncio.create_task(data_source.listen_for_user_stream(*legacy_loop, output))
-    _listeners.add(task)
-    task.add_done_callback(_listeners.discard)
+    output, _ = contract.start_listening(data_source, legacy_loop)
     return output

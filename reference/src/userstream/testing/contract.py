@@ -46,6 +46,7 @@ __all__ = [
     "WebSocketUserStreamContract",
     "client_tasks",
     "eventually",
+    "start_listening",
 ]
 
 # Short enough that a test waits milliseconds, long enough that two loaded cores keep up.
@@ -76,6 +77,27 @@ def client_tasks() -> set[asyncio.Task[Any]]:
         for task in asyncio.all_tasks()
         if task is not current and not task.done() and not _qualname(task).startswith("RequestHandler.")
     }
+
+
+_listeners: set[asyncio.Task[None]] = set()  # asyncio holds tasks weakly; these must live until they end
+
+
+def start_listening(
+    data_source: UserStreamTrackerDataSource, legacy_loop: asyncio.AbstractEventLoop | None = None
+) -> tuple[asyncio.Queue[Any], asyncio.Task[None]]:
+    """Run ``data_source.listen_for_user_stream`` in the background: the queue it fills, and its task.
+
+    With ``legacy_loop``, through the older ``listen_for_user_stream(ev_loop, output)`` form.
+    """
+    output: asyncio.Queue[Any] = asyncio.Queue()
+    if legacy_loop is None:
+        listening = data_source.listen_for_user_stream(output)
+    else:
+        listening = data_source.listen_for_user_stream(legacy_loop, output)
+    task = asyncio.create_task(listening)
+    _listeners.add(task)
+    task.add_done_callback(_listeners.discard)
+    return output, task
 
 
 def _qualname(task: asyncio.Task[Any]) -> str:
@@ -155,12 +177,6 @@ class PollingHarness(ConnectorHarness):
         raise NotImplementedError
 
 
-async def _fake_exchange(harness: ConnectorHarness) -> AsyncIterator[FakeExchange]:
-    async with FakeExchange(harness.dialect(), harness.credentials()) as exchange:
-        harness.install(exchange)
-        yield exchange
-
-
 class _Contract:
     """What both contracts share: an exchange, a way to build data sources, and cleanup."""
 
@@ -170,7 +186,8 @@ class _Contract:
 
     @pytest_asyncio.fixture
     async def exchange(self, harness: ConnectorHarness) -> AsyncIterator[FakeExchange]:
-        async for exchange in _fake_exchange(harness):
+        async with FakeExchange(harness.dialect(), harness.credentials()) as exchange:
+            harness.install(exchange)
             yield exchange
 
     @pytest_asyncio.fixture
@@ -198,11 +215,6 @@ class _Contract:
             await data_source.stop()
 
     @staticmethod
-    def listen(data_source: UserStreamTrackerDataSource) -> tuple[asyncio.Queue[Any], asyncio.Task[None]]:
-        output: asyncio.Queue[Any] = asyncio.Queue()
-        return output, asyncio.create_task(data_source.listen_for_user_stream(output))
-
-    @staticmethod
     async def next_message(output: asyncio.Queue[Any]) -> Any:
         async with asyncio.timeout(WAIT):
             return await output.get()
@@ -218,7 +230,7 @@ class _Contract:
         self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        _, task = self.listen(data_source)
+        _, task = start_listening(data_source)
         await self.streaming(data_source)
         await data_source.stop()
         await eventually(lambda: task.done(), "the listener ended")
@@ -229,7 +241,7 @@ class _Contract:
     async def test_a_healthy_stream_stays_up(self, build: Callable[..., UserStreamTrackerDataSource]) -> None:
         """Several ping intervals and staleness windows pass without a reconnect: nothing fails quietly in a loop."""
         data_source = build()
-        self.listen(data_source)
+        start_listening(data_source)
         await self.streaming(data_source)
         await asyncio.sleep(3 * TEST_TIMINGS.stale_after)
         status = data_source.status
@@ -240,7 +252,7 @@ class _Contract:
         self, harness: ConnectorHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build(credentials=harness.wrong_credentials())
-        output, task = self.listen(data_source)
+        output, task = start_listening(data_source)
         await eventually(lambda: data_source.status.reconnect_count >= 2, "two retries after a refusal")
         status = data_source.status
         assert not status.streaming
@@ -265,7 +277,7 @@ class WebSocketUserStreamContract(_Contract):
     async def assert_streams(
         self, harness: WebSocketHarness, exchange: FakeExchange, data_source: UserStreamTrackerDataSource
     ) -> None:
-        output, _ = self.listen(data_source)
+        output, _ = start_listening(data_source)
         await self.streaming(data_source)
         events = await self.push_user_events(harness, exchange)
         received = [await self.next_message(output) for _ in events]
@@ -286,7 +298,7 @@ class WebSocketUserStreamContract(_Contract):
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        output, _ = self.listen(data_source)
+        output, _ = start_listening(data_source)
         await self.streaming(data_source)
         before = data_source.last_recv_time
         await asyncio.sleep(0.02)  # the clock must move for last_recv_time to
@@ -302,7 +314,7 @@ class WebSocketUserStreamContract(_Contract):
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        output, _ = self.listen(data_source)
+        output, _ = start_listening(data_source)
         await self.streaming(data_source)
         await exchange.drop_connections()
         await self.streaming(data_source, reconnects=1)
@@ -316,7 +328,7 @@ class WebSocketUserStreamContract(_Contract):
         self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        self.listen(data_source)
+        start_listening(data_source)
         await self.streaming(data_source)
         exchange.go_silent()
         await self.streaming(data_source, reconnects=1)
@@ -326,7 +338,7 @@ class WebSocketUserStreamContract(_Contract):
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        output, _ = self.listen(data_source)
+        output, _ = start_listening(data_source)
         await self.streaming(data_source)
         await exchange.send_malformed()
         events = await self.push_user_events(harness, exchange)
@@ -338,10 +350,9 @@ class WebSocketUserStreamContract(_Contract):
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        output: asyncio.Queue[Any] = asyncio.Queue()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            task = asyncio.create_task(data_source.listen_for_user_stream(asyncio.get_running_loop(), output))
+            output, task = start_listening(data_source, asyncio.get_running_loop())
             await self.streaming(data_source)
         assert not task.done()
         assert any(issubclass(warning.category, DeprecationWarning) for warning in caught)
@@ -360,7 +371,7 @@ class PollingUserStreamContract(_Contract):
         self, harness: PollingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        output, _ = self.listen(data_source)
+        output, _ = start_listening(data_source)
         await self.streaming(data_source)
         await self.message_matching(output, harness.change_account(exchange))
         assert data_source.last_recv_time > 0
@@ -369,7 +380,7 @@ class PollingUserStreamContract(_Contract):
         self, harness: PollingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        output, _ = self.listen(data_source)
+        output, _ = start_listening(data_source)
         await self.streaming(data_source)
         harness.fail_next_poll(exchange)
         is_the_change = harness.change_account(exchange)
