@@ -98,6 +98,7 @@ class RestRequest:
     path: str
     query: Mapping[str, str]
     headers: Mapping[str, str]
+    """Looked up case-insensitively, as HTTP headers are."""
     body: str
     query_string: str = ""
     """The query exactly as sent (signatures are computed over it, so order and encoding matter)."""
@@ -424,7 +425,7 @@ class FakeExchange:
             method=request.method,
             path=request.path,
             query=dict(request.query),
-            headers=dict(request.headers),
+            headers=request.headers,
             body=await request.text(),
             query_string=request.query_string,
         )

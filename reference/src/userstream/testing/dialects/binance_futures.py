@@ -163,7 +163,7 @@ class BinanceListenKeyState:
 
     def _refusal(self, method: str, request: RestRequest) -> RestResponse | None:
         """The error for a bad API key or a scripted failure, checked in Binance's order: key first."""
-        api_key = _header(request.headers, API_KEY_HEADER)
+        api_key = request.headers.get(API_KEY_HEADER)
         if not api_key:
             return API_KEY_FORMAT_INVALID
         if api_key != self._exchange().credentials.api_key:
@@ -418,11 +418,6 @@ def account_update(
 def listen_key_expired(listen_key: str, event_time: int | None = None) -> dict[str, Any]:
     """``listenKeyExpired``: the key died; the connection stays open but carries no more events."""
     return {"e": "listenKeyExpired", "E": _now_ms() if event_time is None else event_time, "listenKey": listen_key}
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
 def _request_id(message: Any) -> Any:

@@ -193,7 +193,7 @@ def install(exchange: FakeExchange) -> KrakenState:
 
 def check_signature(request: RestRequest, credentials: Credentials, state: KrakenState) -> str | None:
     """Why Kraken refuses a private call (its error string), or None to accept it; a good nonce is recorded."""
-    headers = {name.lower(): value for name, value in request.headers.items()}
+    headers = request.headers
     if headers.get("api-key") != credentials.api_key:
         return INVALID_KEY
     nonce = parse_qs(request.body).get("nonce", [""])[0]

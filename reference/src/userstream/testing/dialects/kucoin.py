@@ -187,7 +187,7 @@ def install(exchange: FakeExchange) -> KucoinState:
 
 def check_signature(request: RestRequest, credentials: Credentials, server_time: float) -> tuple[str, str, int] | None:
     """Why KuCoin's gateway refuses a signed request, as ``(code, msg, HTTP status)``, or None to accept it."""
-    headers = {name.lower(): value for name, value in request.headers.items()}
+    headers = request.headers
     required = ("kc-api-key", "kc-api-sign", "kc-api-timestamp", "kc-api-passphrase")
     if any(name not in headers for name in required):
         return MISSING_HEADERS

@@ -140,7 +140,7 @@ class _ReferenceVariant(ReferenceDialect):
 
     def check_rest_request(self, request: RestRequest, credentials: Credentials, server_time: float) -> str | None:
         """Why a signed REST request is refused (see the module docstring), or None to accept it."""
-        headers = {name.lower(): value for name, value in request.headers.items()}
+        headers = request.headers
         timestamp = headers.get(TIMESTAMP_HEADER.lower(), "")
         fields = {
             "api_key": headers.get(API_KEY_HEADER.lower()),
@@ -338,7 +338,7 @@ class ListenKeyState:
     def serve(self, request: RestRequest) -> RestResponse:
         """``POST``, ``PUT`` or ``DELETE`` on the listen-key path."""
         exchange = _installed(self.exchange)
-        if _header(request.headers, API_KEY_HEADER) != exchange.credentials.api_key:
+        if request.headers.get(API_KEY_HEADER) != exchange.credentials.api_key:
             return RestResponse(error_body(AUTH_ERROR, INVALID_API_KEY), AUTH_ERROR)
         scripted = self.failures.get(request.method.upper())
         if scripted:
@@ -559,11 +559,6 @@ def install_rest_polling(exchange: FakeExchange) -> ReferenceAccount:
     exchange.route("GET", OPEN_ORDERS_PATH, account.signed(account.open_orders_reply))
     exchange.route("GET", ORDER_PATH, account.signed(account.order_reply))
     return account
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
 def _installed(exchange: FakeExchange | None) -> FakeExchange:
