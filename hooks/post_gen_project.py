@@ -51,9 +51,13 @@ def is_strict(environ: Mapping[str, str]) -> bool:
     return environ.get(STRICT_ENV, "") == "1"
 
 
+def signs_jwts(answers: Mapping[str, Any]) -> bool:
+    """Whether the connector signs with ES256 JWTs, which need userstream's ``jwt`` extra (cryptography)."""
+    return answers.get("_protocol") == "coinbase_advanced_trade"
+
+
 def required_modules(answers: Mapping[str, Any]) -> tuple[str, ...]:
-    needs_jwt = answers.get("_protocol") == "coinbase_advanced_trade"
-    return TEST_MODULES + (JWT_MODULES if needs_jwt else ())
+    return TEST_MODULES + (JWT_MODULES if signs_jwts(answers) else ())
 
 
 def missing_modules(modules: Sequence[str]) -> list[str]:
@@ -76,7 +80,7 @@ def venv_python(project: Path) -> Path:
 
 def install_command(python: Path, kit_dir: Path, answers: Mapping[str, Any]) -> list[str]:
     """Install userstream from the kit's own ``reference/`` (it is not on PyPI) and the project with its dev tools."""
-    extras = "test,jwt" if answers.get("_protocol") == "coinbase_advanced_trade" else "test"
+    extras = "test,jwt" if signs_jwts(answers) else "test"
     reference = kit_dir / "reference"
     return [
         str(python),
