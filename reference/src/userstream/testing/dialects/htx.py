@@ -118,26 +118,30 @@ class HtxOrder:
 
     def open_order_json(self, account_id: int) -> dict[str, Any]:
         """An element of ``/v1/order/openOrders``: its fill is spelled ``filled-amount``."""
-        body: dict[str, Any] = {
-            "id": self.id,
-            "symbol": self.symbol,
-            "account-id": account_id,
-            "amount": str(self.amount),
-            "price": str(self.price),
-            "created-at": self.created_at,
-            "type": self.type,
-            "filled-amount": str(self.filled_amount),
-            "filled-cash-amount": str(self.filled_cash_amount),
-            "filled-fees": "0",
-            "source": "api",
-            "state": self.state,
-        }
-        if self.client_order_id is not None:
-            body["client-order-id"] = self.client_order_id
-        return body
+        return self._json(
+            account_id,
+            {
+                "filled-amount": str(self.filled_amount),
+                "filled-cash-amount": str(self.filled_cash_amount),
+                "filled-fees": "0",
+            },
+        )
 
     def detail_json(self, account_id: int) -> dict[str, Any]:
         """``/v1/order/orders/{order-id}``'s data: HTX's documented spelling is ``field-amount`` here."""
+        return self._json(
+            account_id,
+            {
+                "field-amount": str(self.filled_amount),
+                "field-cash-amount": str(self.filled_cash_amount),
+                "field-fees": "0",
+                "finished-at": self.finished_at,
+                "canceled-at": self.canceled_at,
+            },
+        )
+
+    def _json(self, account_id: int, fill_fields: dict[str, Any]) -> dict[str, Any]:
+        """The fields both replies share, with each reply's own spelling of the fill."""
         body: dict[str, Any] = {
             "id": self.id,
             "symbol": self.symbol,
@@ -146,13 +150,9 @@ class HtxOrder:
             "price": str(self.price),
             "created-at": self.created_at,
             "type": self.type,
-            "field-amount": str(self.filled_amount),
-            "field-cash-amount": str(self.filled_cash_amount),
-            "field-fees": "0",
-            "finished-at": self.finished_at,
+            **fill_fields,
             "source": "api",
             "state": self.state,
-            "canceled-at": self.canceled_at,
         }
         if self.client_order_id is not None:
             body["client-order-id"] = self.client_order_id
