@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import time
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -19,7 +20,7 @@ import pytest
 from aiohttp import WSMsgType
 
 from userstream import ConnectionTarget, StreamTimings
-from userstream.testing import ClientIntent, Credentials, FakeExchange
+from userstream.testing import ClientIntent, Credentials, FakeExchange, ReferenceDialect
 from userstream.testing.dialects import reference
 from userstream.testing.dialects.reference import ReferenceSettings
 
@@ -262,13 +263,13 @@ async def test_a_listen_key_is_created_extended_and_closed_with_the_api_key_only
     assert exchange.dialect.check_connection(f"/ws/{key}", {}) == "invalid or expired listen key"
 
 
-# --- REST polling ---------------------------------------------------------------------------------------
+# --- the account ------------------------------------------------------------------------------------------
 
 
-async def test_the_polled_account_is_served_to_signed_requests_only() -> None:
+async def test_the_account_is_served_to_signed_requests_only() -> None:
     settings = BASE64_WITH_PASSPHRASE
     async with FakeExchange(reference.RestPollingDialect(settings), reference.credentials(settings)) as exchange:
-        account = reference.install_rest_polling(exchange)
+        account = reference.install_account(exchange)
         account.set_balance("USDT", "100", "90")
         order = account.place_order(client_order_id="my-1")
         path = f"{reference.ORDER_PATH}?order_id={order.order_id}"
@@ -281,7 +282,11 @@ async def test_the_polled_account_is_served_to_signed_requests_only() -> None:
 
             assert await get(reference.BALANCES_PATH, passphrase="test-passphrase") == (
                 200,
-                {"balances": [{"asset": "USDT", "total": "100", "available": "90"}]},
+                {
+                    "balances": [
+                        {"asset": "USDT", "total": "100", "available": "90", "time": account.balances["USDT"][2]}
+                    ]
+                },
             )
             assert await get(reference.BALANCES_PATH, passphrase="wrong") == (
                 401,
@@ -298,6 +303,15 @@ async def test_the_polled_account_is_served_to_signed_requests_only() -> None:
             assert body == {"orders": []}
             status, body = await get(path, passphrase="test-passphrase")
             assert (status, body["order"]["status"], body["order"]["filled_amount"]) == (200, "filled", "0.01")
+            status, body = await get(f"{reference.FILLS_PATH}?limit=5", passphrase="test-passphrase")
+            [execution] = body["fills"]
+            assert (execution["order_id"], execution["amount"], execution["client_order_id"]) == (
+                order.order_id,
+                "0.01",
+                "my-1",
+            )
+            status, body = await get(f"{reference.FILLS_PATH}?limit=0", passphrase="test-passphrase")
+            assert (status, body["msg"]) == (400, "limit must be 1 to 1000")
             account.fail_next()
             assert (await get(path, passphrase="test-passphrase"))[0] == 503
             assert await get(f"{reference.ORDER_PATH}?order_id=404", passphrase="test-passphrase") == (
@@ -309,6 +323,28 @@ async def test_the_polled_account_is_served_to_signed_requests_only() -> None:
 
 def test_install_refuses_an_exchange_speaking_another_dialect() -> None:
     exchange = FakeExchange(reference.LoginMessageDialect())
-    for install in (reference.install_rest_token, reference.install_listen_key, reference.install_rest_polling):
+    for install in (reference.install_rest_token, reference.install_listen_key):
         with pytest.raises(TypeError, match="needs a FakeExchange speaking"):
             install(exchange)
+    with pytest.raises(TypeError, match="needs a FakeExchange speaking a reference dialect"):
+        reference.install_account(FakeExchange(ReferenceDialect()))
+
+
+async def test_each_account_change_is_pushed_in_order_with_strictly_increasing_stamps() -> None:
+    async with FakeExchange(reference.LoginMessageDialect()) as exchange:
+        account = reference.install_account(exchange)
+        order = account.place_order(amount="0.02")
+        account.fill(order.order_id, "0.01", fee="0.3")
+        account.set_balance("BTC", "0.01")
+        account.cancel(order.order_id)
+        with pytest.raises(ValueError, match="is canceled: it cannot fill"):
+            account.fill(order.order_id, "0.01")
+        channels = [channel for channel, _ in account.pending_events]
+        assert channels == ["orders", "fills", "orders", "balances", "orders"]
+        stamps = [data.get("updated_at", data.get("time")) for _, data in account.pending_events]
+        assert stamps == sorted(stamps), "stamps never go back"
+        assert len(set(stamps)) == 4, "every change has its own moment (a fill and its order update share one)"
+        assert await account.publish() == 5, "no connection: the events are missed, as on the exchange"
+        assert account.pending_events == []
+        assert account.fills[0].fee == Decimal("0.3")
+        assert [o.order_id for o in account.open_orders()] == []

@@ -4,6 +4,7 @@ A connector subclasses `UserStreamTrackerDataSource` (exchange specifics only) a
 `MarketAuth` (the exchange's signing); `UserStreamTracker` runs it.
 """
 
+from userstream.account import AccountSnapshot, AccountState
 from userstream.auth import MarketAuth
 from userstream.backoff import Backoff, ReconnectPolicy
 from userstream.credentials import SingleFlight
@@ -18,21 +19,41 @@ from userstream.errors import (
     SubscriptionError,
     UserStreamError,
 )
+from userstream.events import (
+    AccountEvent,
+    BalanceUpdate,
+    EventSource,
+    OrderStatus,
+    OrderUpdate,
+    Reconciled,
+    ReconcileReason,
+    TradeFill,
+    is_gap_marker,
+)
 from userstream.frames import ConnectionTarget, FrameKind, OutgoingMessage, WebSocketLike
 from userstream.status import StreamState, StreamStatus
 from userstream.timings import StreamTimings
 from userstream.tracker import UserStreamTracker
 
 __all__ = [
+    "AccountEvent",
+    "AccountSnapshot",
+    "AccountState",
     "AuthenticationError",
     "Backoff",
+    "BalanceUpdate",
     "ConnectionJob",
     "ConnectionLost",
     "ConnectionTarget",
+    "EventSource",
     "FrameKind",
     "HandshakeTimeout",
     "MarketAuth",
+    "OrderStatus",
+    "OrderUpdate",
     "OutgoingMessage",
+    "ReconcileReason",
+    "Reconciled",
     "ReconnectPolicy",
     "RestError",
     "ServerRequestedReconnect",
@@ -42,9 +63,11 @@ __all__ = [
     "StreamStatus",
     "StreamTimings",
     "SubscriptionError",
+    "TradeFill",
     "UserStreamError",
     "UserStreamTracker",
     "UserStreamTrackerDataSource",
     "WebSocketFactory",
     "WebSocketLike",
+    "is_gap_marker",
 ]

@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
+from userstream.account import AccountSnapshot, AccountState
 from userstream.auth import MarketAuth
 from userstream.backoff import Backoff, ReconnectPolicy
 from userstream.credentials import SingleFlight
@@ -35,7 +36,9 @@ from userstream.errors import (
     StaleConnection,
     SubscriptionError,
 )
+from userstream.events import AccountEvent, OrderUpdate, ReconcileReason
 from userstream.frames import ConnectionTarget, FrameKind, OutgoingMessage, WebSocketLike, encode_message, excerpt
+from userstream.reconciliation import AccountEventSink, Reconciler
 from userstream.status import StreamState, StreamStatus
 from userstream.timings import StreamTimings
 
@@ -45,8 +48,9 @@ WebSocketFactory = Callable[[ConnectionTarget, StreamTimings], Awaitable[WebSock
 ConnectionJob = Callable[[], Coroutine[Any, Any, None]]
 """Background work that lives exactly as long as one connection (a listen-key keepalive)."""
 
-# What an exchange-supplied decode or classify raises on a frame of unexpected shape.
+# What an exchange-supplied decode, classify or parse raises on a frame of unexpected shape.
 _SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
+_PARSE_ERRORS = (*_SHAPE_ERRORS, ArithmeticError)  # decimal.InvalidOperation is an ArithmeticError
 _CLOSING_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
 
 
@@ -55,7 +59,9 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     Override `classify` (required) and whichever of `connection_target`, `login_messages`,
     `subscribe_messages`, `expected_subscribe_acks`, `ping_message`, `decode_frame`,
-    `describe_rejection` and `on_stop` the exchange needs.
+    `describe_rejection` and `on_stop` the exchange needs. For typed events and a live `account`,
+    override `parse_account_events`; for reconciliation after every gap, `fetch_account_snapshot`
+    and `fetch_order` too.
     """
 
     WS_URL: ClassVar[str | None] = None
@@ -69,6 +75,8 @@ class UserStreamTrackerDataSource(abc.ABC):
     SERVER_TIME_PATH: ClassVar[str | None] = None
     """The exchange's REST time endpoint, for measuring clock skew (Binance: ``/api/v3/time``)."""
     REST_TIMEOUT: ClassVar[float] = 10.0
+    RECONCILE_INTERVAL: ClassVar[float | None] = None
+    """Seconds between reconciliations while connected, on top of the one after every (re)connect; None: none."""
 
     def __init__(
         self,
@@ -81,6 +89,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         reconnect: ReconnectPolicy | None = None,
         websocket_factory: WebSocketFactory | None = None,
         rng: random.Random | None = None,
+        reconcile_interval: float | None = None,
     ) -> None:
         self.auth = auth
         resolved_ws_url = self.WS_URL if ws_url is None else ws_url
@@ -93,7 +102,8 @@ class UserStreamTrackerDataSource(abc.ABC):
         self._session = session
         self._owns_session = session is None
         self._websocket_factory = websocket_factory
-        self._backoff = Backoff(reconnect or self.DEFAULT_RECONNECT, rng or random.Random())
+        rng = rng or random.Random()
+        self._backoff = Backoff(reconnect or self.DEFAULT_RECONNECT, rng)
         self._listener: asyncio.Task[Any] | None = None
         self._websocket: WebSocketLike | None = None
         self._state = StreamState.IDLE
@@ -102,7 +112,18 @@ class UserStreamTrackerDataSource(abc.ABC):
         self._messages_queued = 0
         self._malformed_frames = 0
         self._last_error: str | None = None
+        self._unparsed_messages = 0
         self._streaming_since: float | None = None
+        self._account = AccountState()
+        overrides_snapshot = type(self).fetch_account_snapshot is not UserStreamTrackerDataSource.fetch_account_snapshot
+        self._reconciler = Reconciler(
+            self._account,
+            fetch_snapshot=self.fetch_account_snapshot if overrides_snapshot else None,
+            fetch_order=self.fetch_order,
+            backoff=Backoff(reconnect or self.DEFAULT_RECONNECT, rng),  # its own count: a snapshot is not a connection
+            interval=self.RECONCILE_INTERVAL if reconcile_interval is None else reconcile_interval,
+            logger=self.logger,
+        )
         # Rejections that arrive together (a login and a signed REST call) share one time request.
         self._clock_sync: SingleFlight[float] = SingleFlight(self._measure_server_time, ttl=0)
         self.configure()
@@ -124,7 +145,31 @@ class UserStreamTrackerDataSource(abc.ABC):
             messages_queued=self._messages_queued,
             malformed_frames=self._malformed_frames,
             last_error=self._last_error,
+            unparsed_messages=self._unparsed_messages,
+            reconciling=self._reconciler.gap_open,
+            reconciled_at=self._reconciler.reconciled_at,
+            reconcile_failures=self._reconciler.failures,
+            last_reconcile_error=self._reconciler.last_error,
         )
+
+    @property
+    def account(self) -> AccountState:
+        """Balances and open orders as the typed events (and reconciliations) have left them; read at any time."""
+        return self._account
+
+    @property
+    def account_events(self) -> AccountEventSink | None:
+        """Where typed events and `Reconciled` notices go, in order; None (the default) keeps only `account`."""
+        return self._reconciler.events
+
+    @account_events.setter
+    def account_events(self, queue: AccountEventSink | None) -> None:
+        self._reconciler.events = queue
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether this connector fetches a snapshot after every gap (it overrides `fetch_account_snapshot`)."""
+        return self._reconciler.enabled
 
     @overload
     async def listen_for_user_stream(self, output: asyncio.Queue[Any], /) -> None: ...
@@ -174,6 +219,7 @@ class UserStreamTrackerDataSource(abc.ABC):
             await self._close(self._websocket)
             self._websocket = None
         await self._clock_sync.close()
+        await self._reconciler.close()
         await self.on_stop()
         if self._owns_session and self._session is not None:
             await self._session.close()
@@ -261,6 +307,32 @@ class UserStreamTrackerDataSource(abc.ABC):
     def parse_server_time(self, body: Any) -> float:
         """The exchange's clock in seconds from its time endpoint's reply (default: ``{"serverTime": ms}``)."""
         return float(body["serverTime"]) / 1000
+
+    # --- account: typed events and reconciliation (optional) ---------------------------------------
+
+    def parse_account_events(self, message: Any) -> Sequence[AccountEvent]:
+        """The typed events one user message carries (an order update, a fill, balances); none by default.
+
+        Pure: dispatch on the message's channel to one small parse function per message type. A
+        message of another kind gives ``()``. For an unexpected shape, let the LookupError,
+        TypeError, ValueError or decimal error propagate: the raw message is still queued, the
+        failure is counted in `status.unparsed_messages`, and a reconciliation reads what it said.
+        """
+        return ()
+
+    async def fetch_account_snapshot(self) -> AccountSnapshot:
+        """The account over REST: balances, open orders and, where the exchange has them, recent fills.
+
+        Overriding it turns on reconciliation after every (re)connect. Use `rest_request(..., signed=True)`
+        and pure parse functions; any exception is retried with backoff.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not fetch account snapshots")
+
+    async def fetch_order(self, order: OrderUpdate) -> OrderUpdate:
+        """One order's current state over REST: used for an order that vanished from the open orders in a gap."""
+        raise NotImplementedError(
+            f"{type(self).__name__} fetches account snapshots but not single orders; override fetch_order()"
+        )
 
     # --- REST ---------------------------------------------------------------------------------------
 
@@ -350,23 +422,34 @@ class UserStreamTrackerDataSource(abc.ABC):
     async def _run_connection(self, output: asyncio.Queue[Any]) -> None:
         """One connection from open to failure. Never returns normally: the stream ends by an exception."""
         self._state = StreamState.CONNECTING
+        self._reconciler.open_gap(self._last_recv_time or None)
         target = await self.connection_target()
         timings = self.timings.with_ping_interval(target.ping_interval)
         self.logger.info("connecting to %s", _origin(target.url))
         websocket = await self._open_websocket(target, timings)
         self._websocket = websocket
 
+        subscribed = asyncio.Event()
+
         async def converse() -> None:
             await self._handshake(websocket, output, timings)
             self._enter_streaming()
             self.logger.info("streaming")
+            subscribed.set()
             await self._read_frames(websocket, output, timings)
+
+        async def reconcile() -> None:
+            # Only once subscribed: a snapshot taken earlier could miss what happens before the stream starts.
+            await subscribed.wait()
+            await self._reconciler.run(output)
 
         tasks = [
             asyncio.create_task(converse()),
             asyncio.create_task(self._keep_alive(websocket, timings.ping_interval)),
             *(asyncio.create_task(job()) for job in self.connection_jobs()),
         ]
+        if self._reconciler.enabled:
+            tasks.append(asyncio.create_task(reconcile()))
         try:
             # The conversation only ends by an exception; a job may end the connection by raising.
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -537,9 +620,23 @@ class UserStreamTrackerDataSource(abc.ABC):
     # --- bookkeeping, shared by every transport (the WebSocket loop here, polling in the archetypes) --
 
     async def _queue_user_message(self, message: Any, output: asyncio.Queue[Any]) -> None:
-        """Put one user message on the stream (waiting if a bounded queue is full) and count it."""
+        """Put one user message on the stream (waiting if a bounded queue is full), count it, apply its events."""
         await output.put(message)
         self._messages_queued += 1
+        try:
+            events = self.parse_account_events(message)
+        except _PARSE_ERRORS as error:
+            self._unparsed_messages += 1
+            self.logger.warning(
+                "could not read account events from a user message (%s: %s): %s",
+                type(error).__name__,
+                error,
+                excerpt(encode_message(message)),
+            )
+            self._reconciler.request(ReconcileReason.UNREADABLE_MESSAGE)
+            return
+        if events:
+            await self._reconciler.offer(events)
 
     def _enter_streaming(self) -> None:
         """The connection is fully up; from now on it counts towards a healthy connection (backoff reset)."""

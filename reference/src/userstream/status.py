@@ -31,6 +31,16 @@ class StreamStatus:
     """Frames skipped because they were not JSON or had an unexpected shape."""
     last_error: str | None
     """Why the last connection ended, or None if none has failed."""
+    unparsed_messages: int = 0
+    """User messages queued whose account events could not be read (a reconciliation reads them instead)."""
+    reconciling: bool = False
+    """A gap is open: the account may be missing changes until the next snapshot; live events are buffered."""
+    reconciled_at: float | None = None
+    """`time.time()` of the last successful reconciliation; None before the first (or without reconciliation)."""
+    reconcile_failures: int = 0
+    """Consecutive failed snapshot attempts; 0 once one succeeds."""
+    last_reconcile_error: str | None = None
+    """Why the last snapshot attempt failed, or None after a success."""
 
     @property
     def streaming(self) -> bool:

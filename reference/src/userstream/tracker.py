@@ -7,7 +7,9 @@ import logging
 from types import TracebackType
 from typing import Any, Self
 
+from userstream.account import AccountState
 from userstream.data_source import UserStreamTrackerDataSource
+from userstream.reconciliation import AccountEventSink
 from userstream.status import StreamStatus
 
 
@@ -16,13 +18,24 @@ class UserStreamTracker:
 
     ``max_queue_size`` bounds the queue: when the consumer falls behind, the data source waits
     to put the next message (and reads no further frames) instead of dropping it.
+
+    `account` is the live account state, always kept. With ``typed_events=True``, the typed events
+    that changed it (`BalanceUpdate`, `OrderUpdate`, `TradeFill`, and a `Reconciled` notice after each
+    reconciliation) are also offered on `account_events`, in order. It is off by default because an
+    unread queue grows without bound; it is bounded by ``max_queue_size`` too.
     """
 
-    def __init__(self, data_source: UserStreamTrackerDataSource, *, max_queue_size: int = 0) -> None:
+    def __init__(
+        self, data_source: UserStreamTrackerDataSource, *, max_queue_size: int = 0, typed_events: bool = False
+    ) -> None:
         if max_queue_size < 0:
             raise ValueError(f"max_queue_size must be 0 (unbounded) or positive, got {max_queue_size!r}")
         self._data_source = data_source
         self._user_stream: asyncio.Queue[Any] = asyncio.Queue(maxsize=max_queue_size)
+        self._account_events: AccountEventSink | None = None
+        if typed_events:
+            self._account_events = asyncio.Queue(maxsize=max_queue_size)
+            data_source.account_events = self._account_events
         self._task: asyncio.Task[None] | None = None
         self._logger = logging.getLogger(f"userstream.{type(self).__name__}")
 
@@ -33,6 +46,18 @@ class UserStreamTracker:
     @property
     def user_stream(self) -> asyncio.Queue[Any]:
         return self._user_stream
+
+    @property
+    def account(self) -> AccountState:
+        """Balances and open orders, current as of the last typed event or reconciliation."""
+        return self._data_source.account
+
+    @property
+    def account_events(self) -> AccountEventSink:
+        """Typed events in the order they changed `account`; needs ``typed_events=True``."""
+        if self._account_events is None:
+            raise RuntimeError(f"{type(self).__name__} was created without typed_events=True: no account_events")
+        return self._account_events
 
     @property
     def last_recv_time(self) -> float:

@@ -268,7 +268,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         self.rest_timeout = self.REST_TIMEOUT if rest_timeout is None else rest_timeout
         self.rest_host = urlsplit(rest_url).netloc.lower()
         self._fixed_account_id = account_id
-        self._account = SingleFlight(self._fetch_account_id)
+        self._account_id_lookup = SingleFlight(self._fetch_account_id)
         self._known: AccountSnapshot | None = None
         self._lookup_misses: dict[str, int] = {}
         self._polling = False
@@ -287,7 +287,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
 
     async def account_id(self) -> str:
         """The account the polls read, looked up once (single-flight) and cached until credentials are discarded."""
-        return await self._account.get()
+        return await self._account_id_lookup.get()
 
     # --- exchange specifics: override these -------------------------------------------------------
 
@@ -356,10 +356,10 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
 
     def discard_credentials(self) -> None:
         # A rejected key may belong to another account once it is replaced: look the account up again.
-        self._account.invalidate()
+        self._account_id_lookup.invalidate()
 
     async def on_stop(self) -> None:
-        await self._account.close()
+        await self._account_id_lookup.close()
         self._known = None
         self._lookup_misses.clear()
         self._polling = False

@@ -22,13 +22,31 @@ REST time          ``GET /time`` → ``{"serverTime": ms}``
 signed REST        headers ``X-API-KEY``, ``X-TIMESTAMP`` (ms), ``X-SIGNATURE`` over
                    ``f"{timestamp}{METHOD}{path_and_query}{body}"`` (and ``X-PASSPHRASE``); refused
                    with HTTP 401 ``{"code": 401, "msg": reason}``
-channels           ``orders``, ``fills``, ``balances``
+channels           ``orders``, ``fills``, ``balances``; each event's ``data`` is one order, fill or
+                   balance, shaped as below
+balances           ``GET /api/v1/balances`` → ``{"balances": [balance, ...]}``
+open orders        ``GET /api/v1/open-orders`` → ``{"orders": [order, ...]}`` (``new``,
+                   ``partially_filled``)
+one order          ``GET /api/v1/order?order_id=N`` → ``{"order": order}`` (also once ``filled`` or
+                   ``canceled``); HTTP 404 ``{"code": 404, "msg": "order not found"}``
+recent fills       ``GET /api/v1/fills?limit=N`` (1 to 1000, default 1000) → ``{"fills": [fill, ...]}``,
+                   oldest first
+balance            ``{"asset", "total", "available", "time"}``
+order              ``{"order_id", "client_order_id", "symbol", "side", "type", "price", "amount",
+                   "filled_amount", "status", "created_at", "updated_at"}``
+fill               ``{"trade_id", "order_id", "client_order_id", "symbol", "side", "price", "amount",
+                   "fee", "fee_asset", "time"}``
 =================  ==================================================================================
+
+Amounts are decimal strings; ``time``, ``created_at`` and ``updated_at`` are the exchange's clock in ms,
+strictly increasing from one change to the next. The account routes are signed REST, served by
+`install_account` for every archetype, from a `ReferenceAccount` that also pushes each change.
 
 Each archetype's own messages are in its dialect's docstring: `LoginMessageDialect`,
 `SignedSubscribeDialect`, `RestTokenDialect`, `ListenKeyDialect` and `RestPollingDialect`. The
 archetypes that talk REST have an ``install_*`` function that serves their routes on a `FakeExchange`
-and returns the test's handle on the exchange's state (tokens, listen keys, the polled account).
+and returns the test's handle on the exchange's state (tokens, listen keys); `install_account` serves
+the account (balances, orders, fills) for every archetype.
 """
 
 from __future__ import annotations
@@ -74,6 +92,9 @@ BALANCES_PATH = "/api/v1/balances"
 OPEN_ORDERS_PATH = "/api/v1/open-orders"
 ORDER_PATH = "/api/v1/order"
 ORDER_ID_PARAM = "order_id"
+FILLS_PATH = "/api/v1/fills"
+FILLS_LIMIT = 1000
+ORDERS_CHANNEL, FILLS_CHANNEL, BALANCES_CHANNEL = CHANNELS
 OPEN_ORDER_STATUSES = frozenset({"new", "partially_filled"})
 FINAL_ORDER_STATUSES = frozenset({"filled", "canceled"})
 
@@ -414,19 +435,10 @@ def install_listen_key(exchange: FakeExchange) -> ListenKeyState:
 
 
 class RestPollingDialect(_ReferenceVariant):
-    """The REST-polling archetype: no private WebSocket; signed GETs read the account (`install_rest_polling`).
+    """The REST-polling archetype: no private WebSocket; signed GETs read the account (`install_account`).
 
-    =================  ==================================================================================
-    balances           ``GET /api/v1/balances`` → ``{"balances": [{"asset", "total", "available"}]}``
-    open orders        ``GET /api/v1/open-orders`` → ``{"orders": [order, ...]}`` (``new``,
-                       ``partially_filled``)
-    one order          ``GET /api/v1/order?order_id=N`` → ``{"order": order}`` (also once ``filled`` or
-                       ``canceled``); HTTP 404 ``{"code": 404, "msg": "order not found"}``
-    order              ``{"order_id", "client_order_id", "symbol", "side", "type", "price", "amount",
-                       "filled_amount", "status", "created_at"}``, amounts as decimal strings
-    =================  ==================================================================================
-
-    Every request is signed REST. Only the settings' signing matters: no client connects to its WebSocket.
+    The account routes are the module docstring's. Only the settings' signing matters: no client
+    connects to its WebSocket.
     """
 
     SPOKEN: ClassVar[frozenset[ClientIntent]] = frozenset()
@@ -444,6 +456,7 @@ class ReferenceOrder:
     amount: Decimal
     client_order_id: str | None
     created_at: int
+    updated_at: int
     filled_amount: Decimal = Decimal(0)
     status: str = "new"
 
@@ -459,25 +472,77 @@ class ReferenceOrder:
             "filled_amount": str(self.filled_amount),
             "status": self.status,
             "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class ReferenceFill:
+    """One execution, as the exchange stores it."""
+
+    trade_id: str
+    order_id: str
+    client_order_id: str | None
+    symbol: str
+    side: str
+    price: Decimal
+    amount: Decimal
+    fee: Decimal
+    fee_asset: str
+    time: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "trade_id": self.trade_id,
+            "order_id": self.order_id,
+            "client_order_id": self.client_order_id,
+            "symbol": self.symbol,
+            "side": self.side,
+            "price": str(self.price),
+            "amount": str(self.amount),
+            "fee": str(self.fee),
+            "fee_asset": self.fee_asset,
+            "time": self.time,
         }
 
 
 @dataclass
 class ReferenceAccount:
-    """The account behind the polling routes. Tests change it; the next poll sees the change."""
+    """The exchange's own truth about one account: balances, orders and fills (`install_account`).
+
+    Tests change it with `set_balance`, `place_order`, `fill` and `cancel`. Each change is served at once
+    by the REST routes, and queued as the user events the exchange would push (`pending_events`);
+    `publish()` pushes them to the open connections. A polling connector sees changes on its next poll.
+    Every change is stamped with the exchange's clock in ms, strictly increasing, as ``updated_at`` /
+    ``time``: the ordering a connector uses to tell an older snapshot from a newer event.
+    """
 
     exchange: FakeExchange
-    dialect: RestPollingDialect
-    balances: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    """asset → (total, available)."""
+    dialect: _ReferenceVariant
+    balances: dict[str, tuple[Decimal, Decimal, int]] = field(default_factory=dict)
+    """asset → (total, available, time of the last change)."""
     orders: dict[str, ReferenceOrder] = field(default_factory=dict)
+    fills: list[ReferenceFill] = field(default_factory=list)
+    pending_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """``(channel, data)`` of the changes not yet pushed, in the order they happened."""
     rejections: list[tuple[str, str]] = field(default_factory=list)
     """Signed requests refused, as ``(path, reason)``."""
     _faults: list[RestResponse] = field(default_factory=list)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
+    _order_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
+    _trade_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5001))
+    _last_stamp: int = 0
+
+    def stamp(self) -> int:
+        """The exchange's clock in ms, strictly after the previous stamp: every change has its own moment."""
+        self._last_stamp = max(int(self.exchange.now() * 1000), self._last_stamp + 1)
+        return self._last_stamp
 
     def set_balance(self, asset: str, total: str | Decimal, available: str | Decimal | None = None) -> None:
-        self.balances[asset] = (Decimal(total), Decimal(total if available is None else available))
+        total = Decimal(total)
+        available = total if available is None else Decimal(available)
+        stamp = self.stamp()
+        self.balances[asset] = (total, available, stamp)
+        self.pending_events.append((BALANCES_CHANNEL, self.balance_json(asset)))
 
     def place_order(
         self,
@@ -489,30 +554,71 @@ class ReferenceAccount:
         order_type: str = "limit",
         client_order_id: str | None = None,
     ) -> ReferenceOrder:
+        stamp = self.stamp()
         order = ReferenceOrder(
-            order_id=str(next(self._ids)),
+            order_id=str(next(self._order_ids)),
             symbol=symbol,
             side=side,
             type=order_type,
             price=Decimal(price),
             amount=Decimal(amount),
             client_order_id=client_order_id,
-            created_at=int(self.exchange.now() * 1000),
+            created_at=stamp,
+            updated_at=stamp,
         )
         self.orders[order.order_id] = order
+        self.pending_events.append((ORDERS_CHANNEL, order.as_json()))
         return order
 
-    def fill(self, order_id: str, amount: str) -> ReferenceOrder:
-        """Fill ``amount`` more of an order: ``partially_filled``, or ``filled`` once complete."""
+    def fill(self, order_id: str, amount: str, *, fee: str = "0", fee_asset: str = "USDT") -> ReferenceOrder:
+        """Fill ``amount`` more of an open order (at most what is left): ``partially_filled``, or ``filled``.
+
+        Records the fill, then the order's new state, as the exchange pushes them: fill first. Balances
+        are not touched; a test moves them with `set_balance`.
+        """
         order = self.orders[order_id]
-        order.filled_amount = min(order.amount, order.filled_amount + Decimal(amount))
+        if order.status not in OPEN_ORDER_STATUSES:
+            raise ValueError(f"order {order_id} is {order.status}: it cannot fill")
+        executed = min(order.amount - order.filled_amount, Decimal(amount))
+        stamp = self.stamp()
+        execution = ReferenceFill(
+            trade_id=str(next(self._trade_ids)),
+            order_id=order.order_id,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            price=order.price,
+            amount=executed,
+            fee=Decimal(fee),
+            fee_asset=fee_asset,
+            time=stamp,
+        )
+        self.fills.append(execution)
+        order.filled_amount += executed
         order.status = "filled" if order.filled_amount >= order.amount else "partially_filled"
+        order.updated_at = stamp
+        self.pending_events.append((FILLS_CHANNEL, execution.as_json()))
+        self.pending_events.append((ORDERS_CHANNEL, order.as_json()))
         return order
 
     def cancel(self, order_id: str) -> ReferenceOrder:
         order = self.orders[order_id]
+        if order.status not in OPEN_ORDER_STATUSES:
+            raise ValueError(f"order {order_id} is {order.status}: it cannot be canceled")
         order.status = "canceled"
+        order.updated_at = self.stamp()
+        self.pending_events.append((ORDERS_CHANNEL, order.as_json()))
         return order
+
+    async def publish(self) -> int:
+        """Push the pending changes' user events, in order, to every open connection; return how many events.
+
+        A connection that is down or silent misses them, as it would on the real exchange.
+        """
+        events, self.pending_events = self.pending_events, []
+        for channel, data in events:
+            await self.exchange.push_event(channel, data)
+        return len(events)
 
     def fail_next(self, count: int = 1, status: int = UNAVAILABLE) -> None:
         """The next ``count`` signed requests fail with ``status``."""
@@ -532,15 +638,18 @@ class ReferenceAccount:
 
         return serve
 
+    def balance_json(self, asset: str) -> dict[str, Any]:
+        total, available, stamp = self.balances[asset]
+        return {"asset": asset, "total": str(total), "available": str(available), "time": stamp}
+
+    def open_orders(self) -> list[ReferenceOrder]:
+        return [order for order in self.orders.values() if order.status in OPEN_ORDER_STATUSES]
+
     def balances_reply(self, request: RestRequest) -> Any:
-        balances = [
-            {"asset": asset, "total": str(total), "available": str(available)}
-            for asset, (total, available) in sorted(self.balances.items())
-        ]
-        return {"balances": balances}
+        return {"balances": [self.balance_json(asset) for asset in sorted(self.balances)]}
 
     def open_orders_reply(self, request: RestRequest) -> Any:
-        return {"orders": [order.as_json() for order in self.orders.values() if order.status in OPEN_ORDER_STATUSES]}
+        return {"orders": [order.as_json() for order in self.open_orders()]}
 
     def order_reply(self, request: RestRequest) -> Any:
         order = self.orders.get(request.query.get(ORDER_ID_PARAM, ""))
@@ -548,16 +657,23 @@ class ReferenceAccount:
             return RestResponse(error_body(NOT_FOUND, "order not found"), NOT_FOUND)
         return {"order": order.as_json()}
 
+    def fills_reply(self, request: RestRequest) -> Any:
+        limit = request.query.get("limit", str(FILLS_LIMIT))
+        if not limit.isdecimal() or not 1 <= int(limit) <= FILLS_LIMIT:
+            return RestResponse(error_body(400, f"limit must be 1 to {FILLS_LIMIT}"), 400)
+        return {"fills": [execution.as_json() for execution in self.fills[-int(limit) :]]}
 
-def install_rest_polling(exchange: FakeExchange) -> ReferenceAccount:
-    """Serve the polling routes on ``exchange`` (whose dialect must be a `RestPollingDialect`); return the account."""
+
+def install_account(exchange: FakeExchange) -> ReferenceAccount:
+    """Serve the account routes on ``exchange`` (speaking any reference variant); return the account's truth."""
     dialect = exchange.dialect
-    if not isinstance(dialect, RestPollingDialect):
-        raise TypeError(f"install_rest_polling() needs a FakeExchange speaking RestPollingDialect, not {dialect!r}")
+    if not isinstance(dialect, _ReferenceVariant):
+        raise TypeError(f"install_account() needs a FakeExchange speaking a reference dialect, not {dialect!r}")
     account = ReferenceAccount(exchange, dialect)
     exchange.route("GET", BALANCES_PATH, account.signed(account.balances_reply))
     exchange.route("GET", OPEN_ORDERS_PATH, account.signed(account.open_orders_reply))
     exchange.route("GET", ORDER_PATH, account.signed(account.order_reply))
+    exchange.route("GET", FILLS_PATH, account.signed(account.fills_reply))
     return account
 
 
