@@ -5,10 +5,22 @@ Its exchange specifics are pure methods; the tests drive them through the base c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from userstream import FrameKind, MarketAuth, OutgoingMessage, UserStreamTrackerDataSource
+from userstream import (
+    AccountEvent,
+    AccountSnapshot,
+    BalanceUpdate,
+    FrameKind,
+    MarketAuth,
+    OrderStatus,
+    OrderUpdate,
+    OutgoingMessage,
+    TradeFill,
+    UserStreamTrackerDataSource,
+)
 from userstream.testing import ReferenceDialect
 
 
@@ -51,6 +63,85 @@ class ReferenceDataSource(UserStreamTrackerDataSource):
 
     def describe_rejection(self, message: Any) -> str:
         return f"{message.get('msg', message)} (code {message.get('code')})"
+
+
+ORDER_STATUSES = {
+    "new": OrderStatus.OPEN,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+}
+
+
+def parse_balance(data: Mapping[str, Any]) -> BalanceUpdate:
+    return BalanceUpdate(
+        asset=data["asset"], total=Decimal(data["total"]), available=Decimal(data["available"]), updated_at=data["time"]
+    )
+
+
+def parse_order(data: Mapping[str, Any]) -> OrderUpdate:
+    return OrderUpdate(
+        exchange_order_id=data["order_id"],
+        client_order_id=data["client_order_id"],
+        symbol=data["symbol"],
+        status=ORDER_STATUSES[data["status"]],
+        price=Decimal(data["price"]),
+        quantity=Decimal(data["amount"]),
+        filled_quantity=Decimal(data["filled_amount"]),
+        updated_at=data["updated_at"],
+    )
+
+
+def parse_fill(data: Mapping[str, Any]) -> TradeFill:
+    return TradeFill(
+        trade_id=data["trade_id"],
+        exchange_order_id=data["order_id"],
+        client_order_id=data.get("client_order_id"),
+        symbol=data["symbol"],
+        price=Decimal(data["price"]),
+        quantity=Decimal(data["amount"]),
+        fee=Decimal(data["fee"]),
+        fee_asset=data["fee_asset"],
+        timestamp=data["time"],
+    )
+
+
+EVENT_PARSERS: Mapping[str, Callable[[Mapping[str, Any]], AccountEvent]] = {
+    "orders": parse_order,
+    "fills": parse_fill,
+    "balances": parse_balance,
+}
+
+
+class ReconcilingReferenceDataSource(ReferenceDataSource):
+    """The reference connector with typed events and reconciliation over the reference protocol's account routes."""
+
+    def parse_account_events(self, message: Any) -> Sequence[AccountEvent]:
+        parse = EVENT_PARSERS.get(message["channel"])
+        return () if parse is None else [parse(message["data"])]
+
+    async def fetch_account_snapshot(self) -> AccountSnapshot:
+        balances = await self.rest_request("GET", "/api/v1/balances", signed=True)
+        orders = await self.rest_request("GET", "/api/v1/open-orders", signed=True)
+        fills = await self.rest_request("GET", "/api/v1/fills", signed=True)
+        return AccountSnapshot(
+            balances={row["asset"]: parse_balance(row) for row in balances["balances"]},
+            open_orders={row["order_id"]: parse_order(row) for row in orders["orders"]},
+            fills=[parse_fill(row) for row in fills["fills"]],
+        )
+
+    async def fetch_order(self, order: OrderUpdate) -> OrderUpdate:
+        reply = await self.rest_request(
+            "GET", "/api/v1/order", params={"order_id": order.exchange_order_id}, signed=True
+        )
+        return parse_order(reply["order"])
+
+
+class ReconcilingReferenceAuth(ReferenceAuth):
+    def rest_auth_headers(self, method: str, path: str, body: str = "") -> Mapping[str, str]:
+        timestamp = str(self.timestamp_ms())
+        signature = self.hmac_sha256_hex(timestamp + method.upper() + path + body)
+        return {"X-API-KEY": self.api_key, "X-TIMESTAMP": timestamp, "X-SIGNATURE": signature}
 
 
 DataSourceFactory = Callable[..., ReferenceDataSource]

@@ -13,16 +13,24 @@ from typing import Any
 import pytest
 from htx_connector import HtxAuth, HtxUserStreamDataSource
 from okx_connector import OkxAPIUserStreamDataSource
-from reference_connector import ReferenceAuth, ReferenceDataSource
+from reference_connector import (
+    ReconcilingReferenceAuth,
+    ReconcilingReferenceDataSource,
+    ReferenceAuth,
+    ReferenceDataSource,
+)
 
 from userstream.testing import Credentials, Dialect, FakeExchange, ReferenceDialect
+from userstream.testing.accounts import ExchangeAccount
 from userstream.testing.contract import (
     PollingHarness,
     PollingUserStreamContract,
+    ReconciliationContract,
+    ReconcilingHarness,
     WebSocketHarness,
     WebSocketUserStreamContract,
 )
-from userstream.testing.dialects import htx, okx
+from userstream.testing.dialects import htx, okx, reference
 
 
 class ReferenceHarness(WebSocketHarness):
@@ -34,6 +42,26 @@ class ReferenceHarness(WebSocketHarness):
 
     def user_events(self) -> Sequence[Any]:
         return [{"channel": "orders", "data": {"order_id": "1"}}, {"channel": "balances", "data": {"BTC": "1"}}]
+
+
+class ReconcilingReferenceHarness(ReconcilingHarness):
+    data_source_class = ReconcilingReferenceDataSource
+    auth_class = ReconcilingReferenceAuth
+    account: reference.ReferenceAccount
+
+    def dialect(self) -> Dialect:
+        return reference.LoginMessageDialect()
+
+    def install(self, exchange: FakeExchange) -> None:
+        self.account = reference.install_account(exchange)
+
+    def exchange_account(self) -> ExchangeAccount:
+        return self.account
+
+    def user_events(self) -> Sequence[Any]:
+        order = reference.ReferenceOrder("1", "BTC-USDT", "buy", "limit", Decimal(1), Decimal(1), None, 1, 1)
+        balance = {"asset": "BTC", "total": "1", "available": "1", "time": 2}
+        return [{"channel": "orders", "data": order.as_json()}, {"channel": "balances", "data": balance}]
 
 
 class OkxHarness(WebSocketHarness):
@@ -101,3 +129,9 @@ class TestHtxConnector(PollingUserStreamContract):
     @pytest.fixture
     def harness(self) -> PollingHarness:
         return HtxHarness()
+
+
+class TestReconcilingReferenceConnector(WebSocketUserStreamContract, ReconciliationContract):
+    @pytest.fixture
+    def harness(self) -> ReconcilingHarness:
+        return ReconcilingReferenceHarness()

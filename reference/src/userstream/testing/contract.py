@@ -24,14 +24,24 @@ import abc
 import asyncio
 import warnings
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 import pytest_asyncio
 
+from userstream.account import AccountState
 from userstream.auth import MarketAuth
 from userstream.backoff import ReconnectPolicy
 from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
+from userstream.events import (
+    EventSource,
+    OrderStatus,
+    Reconciled,
+    ReconcileReason,
+    is_gap_marker,
+)
+from userstream.reconciliation import AccountEventSink
+from userstream.testing.accounts import ExchangeAccount, account_differences, fills_of, order_updates_of
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
 from userstream.testing.fake_exchange import FakeExchange
 from userstream.timings import StreamTimings
@@ -42,6 +52,8 @@ __all__ = [
     "ConnectorHarness",
     "PollingHarness",
     "PollingUserStreamContract",
+    "ReconciliationContract",
+    "ReconcilingHarness",
     "WebSocketHarness",
     "WebSocketUserStreamContract",
     "client_tasks",
@@ -153,12 +165,16 @@ class ConnectorHarness(abc.ABC):
         timings: StreamTimings,
         reconnect: ReconnectPolicy,
         websocket_factory: WebSocketFactory | None = None,
+        **overrides: Any,
     ) -> UserStreamTrackerDataSource:
-        """The connector's data source, signing with ``credentials`` and pointed at ``exchange``."""
+        """The connector's data source, signing with ``credentials`` and pointed at ``exchange``.
+
+        ``overrides`` are further constructor arguments (``reconcile_interval=``), over `options`.
+        """
         arguments: dict[str, Any] = {**self.endpoints(exchange), "timings": timings, "reconnect": reconnect}
         if websocket_factory is not None:
             arguments["websocket_factory"] = websocket_factory
-        return self.data_source_class(self.auth(credentials), **arguments, **self.options())
+        return self.data_source_class(self.auth(credentials), **arguments, **{**self.options(), **overrides})
 
 
 class WebSocketHarness(ConnectorHarness):
@@ -194,11 +210,13 @@ class _Contract:
     async def build(
         self, harness: ConnectorHarness, exchange: FakeExchange
     ) -> AsyncIterator[Callable[..., UserStreamTrackerDataSource]]:
-        """``build(credentials=None, websocket_factory=None)``: a data source, stopped after the test."""
+        """``build(credentials=None, websocket_factory=None, **overrides)``: a data source, stopped after the test."""
         built: list[UserStreamTrackerDataSource] = []
 
         def build(
-            credentials: Credentials | None = None, websocket_factory: WebSocketFactory | None = None
+            credentials: Credentials | None = None,
+            websocket_factory: WebSocketFactory | None = None,
+            **overrides: Any,
         ) -> UserStreamTrackerDataSource:
             data_source = harness.data_source(
                 exchange,
@@ -206,6 +224,7 @@ class _Contract:
                 timings=TEST_TIMINGS,
                 reconnect=TEST_RECONNECT,
                 websocket_factory=websocket_factory,
+                **overrides,
             )
             built.append(data_source)
             return data_source
@@ -216,8 +235,11 @@ class _Contract:
 
     @staticmethod
     async def next_message(output: asyncio.Queue[Any]) -> Any:
+        """The next message from the exchange; userstream's own gap markers are skipped."""
         async with asyncio.timeout(WAIT):
-            return await output.get()
+            while is_gap_marker(message := await output.get()):
+                pass
+            return message
 
     @staticmethod
     async def streaming(data_source: UserStreamTrackerDataSource, *, reconnects: int = 0) -> None:
@@ -397,3 +419,163 @@ class PollingUserStreamContract(_Contract):
         except TimeoutError:
             raise AssertionError(f"no message reported the change; got only {skipped!r}") from None
         return message
+
+
+class ReconcilingHarness(WebSocketHarness):
+    """A harness for a connector that reconciles (`fetch_account_snapshot`): it also drives the exchange's account."""
+
+    @abc.abstractmethod
+    def exchange_account(self) -> ExchangeAccount:
+        """The account on the exchange that `install` set up: the truth the connector must end up with."""
+
+
+class ReconciliationContract:
+    """The contract of a connector that reconciles after every gap; mix it into a `WebSocketUserStreamContract`.
+
+    The account is compared with the exchange's truth (`account_differences`); a gap is made by dropping
+    the connection while the account changes, and a failed snapshot by a REST 5xx.
+    """
+
+    @pytest.fixture
+    def harness(self) -> ReconcilingHarness:
+        raise NotImplementedError("a connector's test class provides the `harness` fixture")
+
+    @staticmethod
+    def listen_with_events(
+        data_source: UserStreamTrackerDataSource,
+    ) -> tuple[asyncio.Queue[Any], AccountEventSink]:
+        events: AccountEventSink = asyncio.Queue()
+        data_source.account_events = events
+        output, _ = start_listening(data_source)
+        return output, events
+
+    @staticmethod
+    async def reconciled(data_source: UserStreamTrackerDataSource, times: int = 1) -> None:
+        """Wait until ``times`` reconciliations have completed and no gap is open."""
+        start = data_source.status.reconciled_at
+
+        def done() -> bool:
+            status = data_source.status
+            return status.reconciled_at is not None and not status.reconciling and status.reconciled_at != start
+
+        for _ in range(times):
+            await eventually(done, f"a reconciliation (status: {data_source.status})")
+            start = data_source.status.reconciled_at
+
+    @staticmethod
+    async def agrees(account: AccountState, truth: ExchangeAccount) -> None:
+        await eventually(
+            lambda: not account_differences(account, truth.truth()), "the account agrees with the exchange"
+        )
+
+    @staticmethod
+    def drain(events: AccountEventSink) -> list[Any]:
+        drained = []
+        while not events.empty():
+            drained.append(events.get_nowait())
+        return drained
+
+    async def test_the_first_connection_reconciles_the_starting_state(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        truth = harness.exchange_account()
+        truth.set_balance("USDT", "1000", "700")
+        order = truth.place_order(client_order_id="bot-1")
+        data_source = build()
+        assert data_source.reconciles
+        output, events = self.listen_with_events(data_source)
+        await self.reconciled(data_source)
+        assert account_differences(data_source.account, truth.truth()) == []
+        received = self.drain(events)
+        notices = [event for event in received if isinstance(event, Reconciled)]
+        assert [notice.reason for notice in notices] == [ReconcileReason.CONNECTED]
+        assert order_updates_of(received, order.order_id)[0].source is EventSource.RECONCILIATION
+        marker = await self.gap_marker(output)
+        assert (marker["reason"], marker["gap_started"], marker["events"]) == ("connected", None, notices[0].events)
+
+    async def test_live_events_keep_the_account_current_and_each_fill_arrives_once(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        truth = harness.exchange_account()
+        data_source = build()
+        _, events = self.listen_with_events(data_source)
+        await self.reconciled(data_source)
+        order = truth.place_order(amount="0.02")
+        truth.fill(order.order_id, "0.01", fee="0.3")
+        truth.set_balance("BTC", "0.01")
+        await truth.publish()
+        await self.agrees(data_source.account, truth)
+        truth.fill(order.order_id, "0.01")
+        await truth.publish()
+        await self.agrees(data_source.account, truth)
+        received = self.drain(events)
+        assert len(fills_of(received)) == 2, "each fill once"
+        assert all(event.source is EventSource.STREAM for event in fills_of(received))
+        statuses = [update.status for update in order_updates_of(received, order.order_id)]
+        assert statuses == [OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED]
+
+    async def test_what_a_gap_missed_is_reconciled_after_the_reconnect(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        truth = harness.exchange_account()
+        order = truth.place_order(amount="0.02")
+        data_source = build()
+        output, events = self.listen_with_events(data_source)
+        await self.reconciled(data_source)
+        await self.gap_marker(output)
+        self.drain(events)
+        await exchange.drop_connections()
+        truth.fill(order.order_id, "0.01")  # while the stream is away: pushed to nobody
+        truth.cancel(order.order_id)
+        truth.set_balance("BTC", "0.01")
+        await truth.publish()
+        await self.reconciled(data_source)
+        assert account_differences(data_source.account, truth.truth()) == []
+        received = self.drain(events)
+        [missed_fill] = fills_of(received)
+        assert missed_fill.source is EventSource.RECONCILIATION
+        [final] = order_updates_of(received, order.order_id)
+        assert (final.status, final.filled_quantity) == (OrderStatus.CANCELED, missed_fill.quantity)
+        assert received.index(missed_fill) < received.index(final), "no order ends before its last fill"
+        marker = await self.gap_marker(output)
+        assert marker["reason"] == "reconnected"
+        assert marker["gap_started"] is not None
+        assert marker["gap_started"] <= marker["reconciled_at"]
+        assert marker["events"] == 3, "the fill, the cancel and the balance"
+
+    async def test_a_failed_snapshot_is_retried_reported_and_nothing_is_lost_meanwhile(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        truth = harness.exchange_account()
+        truth.fail_next(3)
+        data_source = build()
+        _, events = self.listen_with_events(data_source)
+        await eventually(lambda: data_source.status.reconcile_failures >= 1, "a failed snapshot reported")
+        status = data_source.status
+        assert status.reconciling
+        assert status.last_reconcile_error
+        assert status.reconciled_at is None
+        order = truth.place_order()  # live while the snapshot keeps failing: buffered, not lost
+        await truth.publish()
+        await self.reconciled(data_source)
+        assert data_source.status.reconcile_failures == 0
+        await self.agrees(data_source.account, truth)
+        assert order_updates_of(self.drain(events), order.order_id), "the order reached the consumer"
+
+    async def test_periodic_reconciliation_catches_loss_without_a_reconnect(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        truth = harness.exchange_account()
+        data_source = build(reconcile_interval=0.2)
+        self.listen_with_events(data_source)
+        await self.reconciled(data_source)
+        truth.set_balance("USDT", "5")  # never published: only a snapshot can tell
+        await self.agrees(data_source.account, truth)
+        assert data_source.status.reconnect_count == 0
+
+    @staticmethod
+    async def gap_marker(output: asyncio.Queue[Any]) -> dict[str, Any]:
+        async with asyncio.timeout(WAIT):
+            while not is_gap_marker(message := await output.get()):
+                pass
+            return cast(dict[str, Any], message)

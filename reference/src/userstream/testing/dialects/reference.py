@@ -61,7 +61,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, get_args
 
+from userstream.account import AccountSnapshot
 from userstream.auth import Encoding
+from userstream.events import BalanceUpdate, OrderStatus, OrderUpdate, TradeFill
 from userstream.testing.dialect import ClientIntent, Credentials, ReferenceDialect
 from userstream.testing.fake_exchange import WS_PATH, FakeExchange, RestRequest, RestResponse
 
@@ -96,6 +98,13 @@ FILLS_PATH = "/api/v1/fills"
 FILLS_LIMIT = 1000
 ORDERS_CHANNEL, FILLS_CHANNEL, BALANCES_CHANNEL = CHANNELS
 OPEN_ORDER_STATUSES = frozenset({"new", "partially_filled"})
+ORDER_STATUSES = {
+    "new": OrderStatus.OPEN,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+}
+"""The reference protocol's order statuses in userstream's vocabulary."""
 FINAL_ORDER_STATUSES = frozenset({"filled", "canceled"})
 
 _WS_PREFIX = WS_PATH + "/"
@@ -475,6 +484,18 @@ class ReferenceOrder:
             "updated_at": self.updated_at,
         }
 
+    def as_update(self) -> OrderUpdate:
+        return OrderUpdate(
+            exchange_order_id=self.order_id,
+            client_order_id=self.client_order_id,
+            symbol=self.symbol,
+            status=ORDER_STATUSES[self.status],
+            price=self.price,
+            quantity=self.amount,
+            filled_quantity=self.filled_amount,
+            updated_at=self.updated_at,
+        )
+
 
 @dataclass(frozen=True)
 class ReferenceFill:
@@ -504,6 +525,19 @@ class ReferenceFill:
             "fee_asset": self.fee_asset,
             "time": self.time,
         }
+
+    def as_fill(self) -> TradeFill:
+        return TradeFill(
+            trade_id=self.trade_id,
+            exchange_order_id=self.order_id,
+            client_order_id=self.client_order_id,
+            symbol=self.symbol,
+            price=self.price,
+            quantity=self.amount,
+            fee=self.fee,
+            fee_asset=self.fee_asset,
+            timestamp=self.time,
+        )
 
 
 @dataclass
@@ -637,6 +671,15 @@ class ReferenceAccount:
             return handler(request)
 
         return serve
+
+    def truth(self) -> AccountSnapshot:
+        """Balances, open orders and every fill, typed as a connector reports them: what a tracker must end up with."""
+        balances = {
+            asset: BalanceUpdate(asset=asset, total=total, available=available, updated_at=stamp)
+            for asset, (total, available, stamp) in self.balances.items()
+        }
+        orders = {order.order_id: order.as_update() for order in self.open_orders()}
+        return AccountSnapshot(balances, orders, [execution.as_fill() for execution in self.fills])
 
     def balance_json(self, asset: str) -> dict[str, Any]:
         total, available, stamp = self.balances[asset]
