@@ -123,11 +123,13 @@ class ReconcilingReferenceDataSource(ReferenceDataSource):
     async def fetch_account_snapshot(self) -> AccountSnapshot:
         balances = await self.rest_request("GET", "/api/v1/balances", signed=True)
         orders = await self.rest_request("GET", "/api/v1/open-orders", signed=True)
-        fills = await self.rest_request("GET", "/api/v1/fills", signed=True)
+        history = await self.rest_request("GET", "/api/v1/order-history", signed=True)
+        fills = await self.rest_request("GET", "/api/v1/fills", signed=True)  # last: see fetch_account_snapshot
         return AccountSnapshot(
             balances={row["asset"]: parse_balance(row) for row in balances["balances"]},
             open_orders={row["order_id"]: parse_order(row) for row in orders["orders"]},
             fills=[parse_fill(row) for row in fills["fills"]],
+            closed_orders=[parse_order(row) for row in history["orders"]],
         )
 
     async def fetch_order(self, order: OrderUpdate) -> OrderUpdate:

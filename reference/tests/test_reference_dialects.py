@@ -196,6 +196,9 @@ async def test_a_signed_subscribe_is_acknowledged_with_its_id_and_a_wrong_one_re
         }
         await websocket.send_json(subscribe("orders", {**good, "passphrase": "wrong"}, 3))
         assert (await websocket.receive_json(timeout=2))["msg"] == "invalid passphrase"
+        exchange.reject_next_subscribe("maintenance")  # the soak's "rejected login" for this archetype
+        await websocket.send_json(subscribe("orders", good, 4))
+        assert await websocket.receive_json(timeout=2) == {"event": "error", "id": 4, "code": 401, "msg": "maintenance"}
     assert exchange.connections[0].subscriptions == [subscribe("orders", good, 1)]
 
 

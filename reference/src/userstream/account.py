@@ -37,6 +37,9 @@ class AccountSnapshot:
     """By exchange order id."""
     fills: Sequence[TradeFill] = ()
     """Recent fills, oldest first, where the exchange has an endpoint for them; those already seen are skipped."""
+    closed_orders: Sequence[OrderUpdate] = ()
+    """Orders that recently reached a final state, from the exchange's order history where it has one: this is
+    how an order placed and cancelled (or filled) entirely within a gap is seen at all."""
 
 
 class AccountState:
@@ -93,11 +96,13 @@ class AccountState:
         """Bring the state to ``snapshot``; return what changed, as events marked `EventSource.RECONCILIATION`.
 
         ``closed_orders`` holds the current state (looked up one by one) of the orders this state has open
-        but the snapshot does not: they were filled or cancelled while the stream was away. Fills come
-        first, then orders, then balances, so no consumer sees an order end before its last fill.
+        but the snapshot does not list (`vanished_orders`): they were filled or cancelled while the stream
+        was away. Fills come first, then orders, then balances, so no consumer sees an order end before
+        its last fill.
         """
         events: list[AccountEvent] = []
         events += self._apply_all(snapshot.fills)
+        events += self._apply_all(snapshot.closed_orders)
         events += self._apply_all(closed_orders.values())
         events += self._apply_all(snapshot.open_orders.values())
         for asset in sorted(self._balances.keys() - snapshot.balances.keys()):
@@ -106,8 +111,9 @@ class AccountState:
         return events
 
     def vanished_orders(self, snapshot: AccountSnapshot) -> list[OrderUpdate]:
-        """Orders this state has open that ``snapshot`` does not: their final state must be looked up."""
-        return [order for order_id, order in self._open_orders.items() if order_id not in snapshot.open_orders]
+        """Orders this state has open that ``snapshot`` lists neither open nor closed: their state must be looked up."""
+        listed = snapshot.open_orders.keys() | {order.exchange_order_id for order in snapshot.closed_orders}
+        return [order for order_id, order in self._open_orders.items() if order_id not in listed]
 
     def _apply_all(self, events: Iterable[AccountEvent]) -> list[AccountEvent]:
         applied: list[AccountEvent] = []

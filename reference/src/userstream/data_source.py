@@ -166,6 +166,10 @@ class UserStreamTrackerDataSource(abc.ABC):
     def account_events(self, queue: AccountEventSink | None) -> None:
         self._reconciler.events = queue
 
+    def request_reconciliation(self) -> None:
+        """Reconcile as soon as the stream is up (after an order call whose outcome is unknown, say)."""
+        self._reconciler.request(ReconcileReason.REQUESTED)
+
     @property
     def reconciles(self) -> bool:
         """Whether this connector fetches a snapshot after every gap (it overrides `fetch_account_snapshot`)."""
@@ -324,7 +328,9 @@ class UserStreamTrackerDataSource(abc.ABC):
         """The account over REST: balances, open orders and, where the exchange has them, recent fills.
 
         Overriding it turns on reconciliation after every (re)connect. Use `rest_request(..., signed=True)`
-        and pure parse functions; any exception is retried with backoff.
+        and pure parse functions; any exception is retried with backoff. Fetch the fills last: then every
+        fill of an order the snapshot shows finished is in the list, and no order is reported finished
+        before its last fill.
         """
         raise NotImplementedError(f"{type(self).__name__} does not fetch account snapshots")
 

@@ -114,6 +114,8 @@ class ReconcileReason(enum.StrEnum):
     """The configured interval passed: catches loss that caused no reconnect."""
     UNREADABLE_MESSAGE = "unreadable_message"
     """A user message could not be parsed, so whatever it said is read from the snapshot instead."""
+    REQUESTED = "requested"
+    """The application asked (`UserStreamTrackerDataSource.request_reconciliation`)."""
 
 
 GAP_MARKER_KEY = "userstream"

@@ -46,6 +46,10 @@ class ExchangeAccount(Protocol):
         """Balances, open orders and every fill, typed as a connector would report them."""
         ...
 
+    def closed_orders(self) -> list[OrderUpdate]:
+        """The orders that reached a final state (filled, cancelled), typed."""
+        ...
+
 
 def account_differences(state: AccountState, truth: AccountSnapshot) -> list[str]:
     """How ``state`` differs from ``truth``, one line per difference; empty when they agree exactly.

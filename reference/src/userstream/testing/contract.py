@@ -428,6 +428,17 @@ class ReconcilingHarness(WebSocketHarness):
     def exchange_account(self) -> ExchangeAccount:
         """The account on the exchange that `install` set up: the truth the connector must end up with."""
 
+    def refuse_next_authentication(self, exchange: FakeExchange) -> bool:
+        """Make the exchange refuse the connector's next login (or signed subscribe, token, listen key).
+
+        For the fault soak; False if this exchange's fake cannot (the fault is then not injected).
+        """
+        return False
+
+    async def expire_credentials(self, exchange: FakeExchange) -> bool:
+        """Expire the listen key or token the stream runs on, as the exchange would; False if there is none."""
+        return False
+
 
 class ReconciliationContract:
     """The contract of a connector that reconciles after every gap; mix it into a `WebSocketUserStreamContract`.

@@ -166,6 +166,7 @@ class FakeExchange:
         """WebSocket upgrades the dialect refused, as ``(path, query, reason)``."""
         self._rest_routes: dict[tuple[str, str], RestHandler] = {("GET", "/time"): self._server_time}
         self._login_rejections: list[str] = []
+        self._subscribe_rejections: list[str] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._server: TestServer | None = None
@@ -311,6 +312,10 @@ class FakeExchange:
         """Refuse the next login, whatever its signature. Call again to refuse several in a row."""
         self._login_rejections.append(reason)
 
+    def reject_next_subscribe(self, reason: str = "invalid signature") -> None:
+        """Refuse the next subscribe, whatever its signature (a signed-subscribe exchange's "login")."""
+        self._subscribe_rejections.append(reason)
+
     def route(self, method: str, path: str, handler: RestHandler) -> None:
         """Serve ``method path`` with ``handler``, which returns a `RestResponse` or a JSON body (status 200)."""
         self._rest_routes[(method.upper(), path)] = handler
@@ -411,7 +416,11 @@ class FakeExchange:
         if intent is ClientIntent.SUBSCRIBE:
             if self.dialect.requires_login and not connection.authenticated:
                 return [self.dialect.subscribe_rejection(message, "login required")]
-            reason = self.dialect.check_subscribe(message, self.credentials, self.now())
+            reason = (
+                self._subscribe_rejections.pop(0)
+                if self._subscribe_rejections
+                else self.dialect.check_subscribe(message, self.credentials, self.now())
+            )
             if reason is not None:
                 return [self.dialect.subscribe_rejection(message, reason)]
             connection.subscriptions.append(message)

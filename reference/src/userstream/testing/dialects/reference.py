@@ -31,6 +31,8 @@ one order          ``GET /api/v1/order?order_id=N`` → ``{"order": order}`` (al
                    ``canceled``); HTTP 404 ``{"code": 404, "msg": "order not found"}``
 recent fills       ``GET /api/v1/fills?limit=N`` (1 to 1000, default 1000) → ``{"fills": [fill, ...]}``,
                    oldest first
+order history      ``GET /api/v1/order-history?limit=N`` → ``{"orders": [order, ...]}``: the orders that
+                   last became ``filled`` or ``canceled``, oldest first
 balance            ``{"asset", "total", "available", "time"}``
 order              ``{"order_id", "client_order_id", "symbol", "side", "type", "price", "amount",
                    "filled_amount", "status", "created_at", "updated_at"}``
@@ -95,7 +97,9 @@ OPEN_ORDERS_PATH = "/api/v1/open-orders"
 ORDER_PATH = "/api/v1/order"
 ORDER_ID_PARAM = "order_id"
 FILLS_PATH = "/api/v1/fills"
-FILLS_LIMIT = 1000
+ORDER_HISTORY_PATH = "/api/v1/order-history"
+HISTORY_LIMIT = 1000
+"""The most fills or closed orders one request returns (``limit``, also the default)."""
 ORDERS_CHANNEL, FILLS_CHANNEL, BALANCES_CHANNEL = CHANNELS
 OPEN_ORDER_STATUSES = frozenset({"new", "partially_filled"})
 ORDER_STATUSES = {
@@ -681,6 +685,9 @@ class ReferenceAccount:
         orders = {order.order_id: order.as_update() for order in self.open_orders()}
         return AccountSnapshot(balances, orders, [execution.as_fill() for execution in self.fills])
 
+    def closed_orders(self) -> list[OrderUpdate]:
+        return [order.as_update() for order in self.orders.values() if order.status in FINAL_ORDER_STATUSES]
+
     def balance_json(self, asset: str) -> dict[str, Any]:
         total, available, stamp = self.balances[asset]
         return {"asset": asset, "total": str(total), "available": str(available), "time": stamp}
@@ -701,10 +708,26 @@ class ReferenceAccount:
         return {"order": order.as_json()}
 
     def fills_reply(self, request: RestRequest) -> Any:
-        limit = request.query.get("limit", str(FILLS_LIMIT))
-        if not limit.isdecimal() or not 1 <= int(limit) <= FILLS_LIMIT:
-            return RestResponse(error_body(400, f"limit must be 1 to {FILLS_LIMIT}"), 400)
-        return {"fills": [execution.as_json() for execution in self.fills[-int(limit) :]]}
+        limit = _limit(request)
+        if limit is None:
+            return RestResponse(error_body(400, f"limit must be 1 to {HISTORY_LIMIT}"), 400)
+        return {"fills": [execution.as_json() for execution in self.fills[-limit:]]}
+
+    def order_history_reply(self, request: RestRequest) -> Any:
+        limit = _limit(request)
+        if limit is None:
+            return RestResponse(error_body(400, f"limit must be 1 to {HISTORY_LIMIT}"), 400)
+        closed = sorted(
+            (order for order in self.orders.values() if order.status in FINAL_ORDER_STATUSES),
+            key=lambda order: order.updated_at,
+        )
+        return {"orders": [order.as_json() for order in closed[-limit:]]}
+
+
+def _limit(request: RestRequest) -> int | None:
+    """The request's ``limit`` (default `HISTORY_LIMIT`), or None if it is not 1 to `HISTORY_LIMIT`."""
+    limit = request.query.get("limit", str(HISTORY_LIMIT))
+    return int(limit) if limit.isdecimal() and 1 <= int(limit) <= HISTORY_LIMIT else None
 
 
 def install_account(exchange: FakeExchange) -> ReferenceAccount:
@@ -717,6 +740,7 @@ def install_account(exchange: FakeExchange) -> ReferenceAccount:
     exchange.route("GET", OPEN_ORDERS_PATH, account.signed(account.open_orders_reply))
     exchange.route("GET", ORDER_PATH, account.signed(account.order_reply))
     exchange.route("GET", FILLS_PATH, account.signed(account.fills_reply))
+    exchange.route("GET", ORDER_HISTORY_PATH, account.signed(account.order_history_reply))
     return account
 
 

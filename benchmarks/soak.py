@@ -1,0 +1,122 @@
+"""Fault soak of the kit's generated connectors: nothing lost, nothing duplicated, whatever the exchange does.
+
+For each archetype, generates the connector (as ``cookiecutter`` would, into a temporary directory),
+runs it against its fake exchange while the account keeps changing and faults are injected at seeded
+random moments (`userstream.testing.soak`), and prints what it saw. The last line totals every
+archetype::
+
+    faults=… events=… delivered=… lost=… duplicated=… reconnects=… max_recover_s=…
+
+Exit status 0 only if every archetype passed. Usage::
+
+    python benchmarks/soak.py --faults 300 --seed 1
+    python benchmarks/soak.py --faults 50 --archetype listen_key
+
+Needs the kit's test requirements (``pip install -r tests/requirements.txt``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+from userstream.testing.contract import ReconcilingHarness
+from userstream.testing.soak import SoakReport, run_soak
+
+KIT = Path(__file__).resolve().parent.parent
+RECONCILING = ("login_message", "signed_subscribe", "rest_token", "listen_key")
+"""The archetypes whose stream can have a gap, so reconcile from a snapshot."""
+NOT_SOAKED = {
+    "rest_polling": "no stream, so no gap: every poll already reads the whole account (tested by its contract)"
+}
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--faults", type=positive_int, default=100, help="faults per archetype (default 100)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the faults and the activity (default 1)")
+    parser.add_argument(
+        "--archetype",
+        action="append",
+        choices=[*RECONCILING, *NOT_SOAKED],
+        help="soak only this archetype (repeatable; default: all)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show the connectors' log")
+    return parser.parse_args(argv)
+
+
+def generate_harness(archetype: str, output_dir: Path) -> ReconcilingHarness:
+    """Generate the archetype's connector and return its tests' harness."""
+    exchange = f"soak_{archetype}"
+    project = Path(
+        cookiecutter(
+            str(KIT),
+            no_input=True,
+            output_dir=str(output_dir),
+            extra_context={"exchange": exchange, "archetype": archetype, "run_tests": "skip"},
+        )
+    )
+    sys.path[:0] = [str(project), str(project / "tests")]
+    module = importlib.import_module(f"{exchange}_harness")
+    [harness_class] = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, ReconcilingHarness) and value.__module__ == module.__name__
+    ]
+    return harness_class()
+
+
+def total(reports: list[SoakReport]) -> SoakReport:
+    overall = SoakReport("all")
+    for report in reports:
+        overall.faults += report.faults
+        overall.events += report.events
+        overall.delivered += report.delivered
+        overall.duplicated += report.duplicated
+        overall.differences += report.differences
+        overall.reconnects += report.reconnects
+        overall.max_recover_s = max(overall.max_recover_s, report.max_recover_s)
+    return overall
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    logging.basicConfig(level=logging.INFO if arguments.verbose else logging.CRITICAL)
+    chosen = arguments.archetype or [*RECONCILING, *NOT_SOAKED]
+    reports: list[SoakReport] = []
+    with tempfile.TemporaryDirectory(prefix="userstream-soak-") as scratch:
+        for archetype in chosen:
+            if archetype in NOT_SOAKED:
+                print(f"{archetype}: not soaked: {NOT_SOAKED[archetype]}", flush=True)
+                continue
+            harness = generate_harness(archetype, Path(scratch))
+            report = asyncio.run(run_soak(harness, faults=arguments.faults, seed=arguments.seed, name=archetype))
+            reports.append(report)
+            print(report.details(), flush=True)
+            print(f"{archetype}: {report.summary()}", flush=True)
+    if not reports:
+        print("nothing soaked: choose an archetype with a stream", file=sys.stderr)
+        return 2
+    print(total(reports).summary())
+    return 0 if all(report.passed for report in reports) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
