@@ -23,6 +23,8 @@ class OrderStatus(enum.StrEnum):
     CANCELED = "canceled"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    UNKNOWN = "unknown"
+    """Off the book, but the exchange kept no record of how (a polled order that vanished without a trace)."""
 
     @property
     def is_final(self) -> bool:
@@ -30,7 +32,9 @@ class OrderStatus(enum.StrEnum):
         return self in _FINAL
 
 
-_FINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+_FINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.UNKNOWN}
+)
 
 
 class EventSource(enum.StrEnum):

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from userstream import MarketAuth
+from userstream import MarketAuth, OrderStatus
 from userstream.archetypes.rest_polling import (
     Balance,
     Order,
@@ -44,6 +44,15 @@ class HtxUserStreamDataSource(RestPollingDataSource):
     OPEN_ORDERS_PATH: ClassVar[str] = "/v1/order/openOrders"
     ORDER_DETAIL_PATH: ClassVar[str] = "/v1/order/orders/{order_id}"
     FINAL_ORDER_STATUSES: ClassVar[frozenset[str]] = frozenset({"filled", "canceled", "partial-canceled"})
+    ORDER_STATUSES: ClassVar[Mapping[str, OrderStatus]] = {
+        "created": OrderStatus.OPEN,
+        "submitted": OrderStatus.OPEN,
+        "partial-filled": OrderStatus.PARTIALLY_FILLED,
+        "cancelling": OrderStatus.PARTIALLY_FILLED,
+        "filled": OrderStatus.FILLED,
+        "canceled": OrderStatus.CANCELED,
+        "partial-canceled": OrderStatus.CANCELED,
+    }
     OPEN_ORDERS_PAGE = "500"  # HTX's maximum page size (default 100)
 
     def open_orders_request(self, account_id: str) -> PollRequest:

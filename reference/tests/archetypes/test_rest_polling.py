@@ -12,7 +12,7 @@ import pytest
 from htx_connector import HtxAuth, HtxUserStreamDataSource, parse_order
 from stream_helpers import FAST_RECONNECT, client_tasks, eventually, next_message, start_listening
 
-from userstream import FrameKind, StreamState
+from userstream import FrameKind, OrderStatus, OrderUpdate, StreamState
 from userstream.archetypes.rest_polling import (
     AccountSnapshot,
     Balance,
@@ -411,3 +411,30 @@ async def test_stop_leaves_no_task_and_clears_the_archetype_state(account: HtxAc
     output = start_listening(data_source)
     assert (await next_message(output))["asset"] == "usdt"
     assert len(account.signed_requests(htx.ACCOUNTS_PATH)) == 2
+
+
+async def test_the_polls_keep_the_account_and_offer_typed_events(account: HtxAccount, make_source: Factory) -> None:
+    data_source = make_source()
+    events: asyncio.Queue[Any] = asyncio.Queue()
+    data_source.account_events = events
+    start_listening(data_source)
+    buy = account.place_order("ethusdt", "buy-limit", "100", "10", client_order_id="my-1")
+    await eventually(lambda: str(buy.id) in data_source.account.open_orders, "the order is in the account")
+    assert data_source.account.balances["usdt"].available == Decimal("1000")
+    account.fill(buy.id, "10")
+    await eventually(lambda: not data_source.account.open_orders, "the filled order left the account")
+    updates = [event for event in drain(events) if isinstance(event, OrderUpdate)]
+    assert [(u.status, u.filled_quantity) for u in updates] == [
+        (OrderStatus.OPEN, Decimal(0)),
+        (OrderStatus.FILLED, Decimal(10)),
+    ]
+    assert updates[0].client_order_id == "my-1"
+    assert not data_source.reconciles, "polling needs no reconciliation: every poll reads the whole account"
+    assert data_source.status.unparsed_messages == 0
+
+
+def drain(queue: asyncio.Queue[Any]) -> list[Any]:
+    drained = []
+    while not queue.empty():
+        drained.append(queue.get_nowait())
+    return drained

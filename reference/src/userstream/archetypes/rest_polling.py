@@ -29,7 +29,9 @@ What a concrete connector fills in (constants and pure methods, no I/O):
   the `balance_request` / `open_orders_request` / `order_detail_request` methods for extra query
   parameters;
 - parsers: `parse_account_id`, `parse_balances`, `parse_open_orders`, `parse_order_detail`;
-- `FINAL_ORDER_STATUSES`, and how the exchange says "error": `is_error_reply`, `is_auth_error`,
+- `FINAL_ORDER_STATUSES`, and `ORDER_STATUSES` (the exchange's statuses in userstream's vocabulary: with
+  it, every queued message also becomes typed events that keep `account` current);
+- how the exchange says "error": `is_error_reply`, `is_auth_error`,
   `is_clock_skew`, `describe_rejection`;
 - how a request is signed: `authenticate_request` (default: `MarketAuth.rest_auth_headers`; exchanges
   that sign in the query string, like HTX, return signed parameters instead).
@@ -62,6 +64,7 @@ from userstream.backoff import ReconnectPolicy
 from userstream.credentials import SingleFlight
 from userstream.data_source import UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, ConnectionLost, RestError
+from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate
 from userstream.frames import FrameKind, encode_message, excerpt
 from userstream.status import StreamState, StreamStatus
 from userstream.timings import StreamTimings
@@ -241,6 +244,8 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
     ORDER_DETAIL_PATH: ClassVar[str] = ""
     FINAL_ORDER_STATUSES: ClassVar[frozenset[str]] = frozenset()
     """Statuses in which an order can no longer change (HTX: filled, canceled, partial-canceled)."""
+    ORDER_STATUSES: ClassVar[Mapping[str, OrderStatus]] = {}
+    """The exchange's order statuses in userstream's vocabulary. Empty: no typed events (raw messages only)."""
 
     def __init__(
         self,
@@ -318,6 +323,26 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
 
     def is_final(self, order: Order) -> bool:
         return order.status in self.FINAL_ORDER_STATUSES
+
+    def parse_account_events(self, message: Any) -> Sequence[AccountEvent]:
+        """The typed twin of a message this source queued (no fills: polling sees only filled amounts)."""
+        if not self.ORDER_STATUSES:
+            return ()
+        if message["type"] == "balance":
+            total, available = Decimal(message["total"]), Decimal(message["available"])
+            return [BalanceUpdate(asset=message["asset"], total=total, available=available)]
+        status = message["status"]
+        return [
+            OrderUpdate(
+                exchange_order_id=message["order_id"],
+                client_order_id=message["client_order_id"],
+                symbol=message["symbol"],
+                status=OrderStatus.UNKNOWN if status == UNKNOWN_STATUS else self.ORDER_STATUSES[status],
+                price=Decimal(message["price"]),
+                quantity=Decimal(message["amount"]),
+                filled_quantity=Decimal(message["filled_amount"]),
+            )
+        ]
 
     def is_error_reply(self, status: int, reply: Any) -> bool:
         """Whether a reply is an error. Default: an HTTP error status. HTX also answers errors with HTTP 200."""
