@@ -58,7 +58,8 @@ class Reconciler:
         self._requested: asyncio.Event | None = None
         self._fetching = False
         self._again = False
-        self._applying: asyncio.Future[None] | None = None
+        self._applying: set[asyncio.Future[None]] = set()
+        """Reconciliations still emitting, possibly after their connection ended (a slow consumer)."""
         self.reconciled_at: float | None = None
         self.reconciliations = 0
         self.failures = 0
@@ -123,11 +124,12 @@ class Reconciler:
             self._requested = None
 
     async def close(self) -> None:
-        """Cancel a reconciliation still emitting after its connection ended (`UserStreamTrackerDataSource.stop`)."""
-        if self._applying is not None and not self._applying.done():
-            self._applying.cancel()
-            await asyncio.wait([self._applying])
-        self._applying = None
+        """Cancel reconciliations still emitting after their connection ended (`UserStreamTrackerDataSource.stop`)."""
+        pending = list(self._applying)
+        for applying in pending:
+            applying.cancel()
+        if pending:
+            await asyncio.wait(pending)
 
     async def _wait_for_next_gap(self) -> None:
         assert self._requested is not None
@@ -141,12 +143,14 @@ class Reconciler:
     async def _close_gap(self, output: asyncio.Queue[Any]) -> None:
         """Fetch snapshots until one succeeds, backing off between failures, then apply it."""
         while True:
-            self._fetching = True
+            self._fetching = True  # until the snapshot is applied: what arrives before then may postdate it
             try:
                 snapshot, closed = await self._fetch()
             except asyncio.CancelledError:
+                self._fetching = False
                 raise
             except Exception as error:  # noqa: BLE001 - any failure is retried; the gap stays open meanwhile
+                self._fetching = False
                 self.failures += 1
                 self.last_error = f"{type(error).__name__}: {error}"
                 delay = self._backoff.next_delay()
@@ -155,12 +159,12 @@ class Reconciler:
                 )
                 await asyncio.sleep(delay)
                 continue
-            finally:
-                self._fetching = False
             # Shielded: once the state has moved, the events saying so must all be emitted, even if the
             # connection ends meanwhile (a bounded queue may make the emitting wait). stop() cancels it.
-            self._applying = asyncio.ensure_future(self._apply(snapshot, closed, output))
-            await asyncio.shield(self._applying)
+            applying = asyncio.ensure_future(self._apply(snapshot, closed, output))
+            self._applying.add(applying)
+            applying.add_done_callback(self._applying.discard)
+            await asyncio.shield(applying)
             return
 
     async def _fetch(self) -> tuple[AccountSnapshot, dict[str, OrderUpdate]]:
@@ -179,6 +183,7 @@ class Reconciler:
             live = [event for event in self._buffer if self.account.apply(event)]
             self._buffer.clear()
             self._gap_open = False
+            self._fetching = False
             self._backoff.reset()
             self.failures = 0
             self.last_error = None
