@@ -72,6 +72,29 @@ def test_only_the_chosen_archetype_is_generated(bake: Callable[..., Path]) -> No
         assert other not in source
 
 
+@pytest.mark.parametrize(
+    ("answers", "reconciles"),
+    [
+        ({"archetype": "login_message"}, True),
+        ({"archetype": "signed_subscribe"}, True),
+        ({"archetype": "rest_token"}, True),
+        ({"archetype": "listen_key"}, True),
+        ({"archetype": "rest_polling"}, False),
+        (preset_answers(KIT / "presets" / "kucoin.yaml"), False),
+    ],
+    ids=lambda value: value.get("_protocol", value["archetype"]) if isinstance(value, dict) else str(value),
+)
+def test_only_the_reconciling_connectors_have_an_account_module(
+    bake: Callable[..., Path], answers: dict[str, Any], reconciles: bool
+) -> None:
+    """The generic WebSocket archetypes reconcile through <exchange>_account.py; polling and the presets have none."""
+    project = bake(**{**answers, "run_tests": "skip"})
+    name = project.name
+    assert (project / name / f"{name}_account.py").is_file() is reconciles
+    contract_test = (project / "tests" / f"test_{name}_user_stream.py").read_text()
+    assert ("ReconciliationContract" in contract_test) is reconciles
+
+
 def test_the_defaults_generate_the_acme_demo_connector(cookies: Any, strict: None) -> None:
     result = cookies.bake(template=str(KIT), extra_context={"run_tests": "skip"})
     assert result.exit_code == 0, result.exception
@@ -82,6 +105,7 @@ def test_the_defaults_generate_the_acme_demo_connector(cookies: Any, strict: Non
         "acme_constants.py",
         "acme_auth.py",
         "acme_api_user_stream_data_source.py",
+        "acme_account.py",
         "acme_user_stream_tracker.py",
     }
 

@@ -1,21 +1,27 @@
-{%- set contract = "PollingUserStreamContract" if cookiecutter.archetype == "rest_polling" else "WebSocketUserStreamContract" -%}
+{%- set contracts = ["PollingUserStreamContract"] if cookiecutter.archetype == "rest_polling" else ["WebSocketUserStreamContract"] -%}
+{%- if cookiecutter.__account_module %}{% set contracts = contracts + ["ReconciliationContract"] %}{% endif -%}
 """The connector against its fake exchange: userstream's connector contract, then the tracker.
 
 The contract's tests (events in order, liveness, reconnects, refused keys, malformed frames, a
 clean stop) run over a loopback socket on 127.0.0.1{% if cookiecutter.archetype != "rest_polling" %} and over an in-memory socket{% endif %}.
+{%- if cookiecutter.__account_module %} Its
+reconciliation tests check that the account agrees with the exchange's after every gap.
+{%- endif %}
 """
 
 import pytest
-{% for line in [
+{%- set imports = [
     "from " ~ cookiecutter.exchange ~ "_harness import " ~ cookiecutter.__class_prefix ~ "Harness",
     "from userstream.testing import FakeExchange",
-    "from userstream.testing.contract import " ~ contract ~ ", eventually",
-] | sort %}{{ line }}
+    "from userstream.testing.contract import " ~ (contracts | sort | join(", ")) ~ ", eventually",
+] %}
+{%- if cookiecutter.__account_module %}{% set imports = imports + ["from userstream import BalanceUpdate, EventSource"] %}{% endif %}
+{% for line in imports | sort %}{{ line }}
 {% endfor %}
 from {{ cookiecutter.exchange }} import {{ cookiecutter.__class_prefix }}Auth, {{ cookiecutter.__class_prefix }}UserStreamTracker
 
 
-class Test{{ cookiecutter.__class_prefix }}UserStream({{ contract }}):
+class Test{{ cookiecutter.__class_prefix }}UserStream({{ contracts | join(", ") }}):
     @pytest.fixture
     def harness(self) -> {{ cookiecutter.__class_prefix }}Harness:
         return {{ cookiecutter.__class_prefix }}Harness()
@@ -32,3 +38,17 @@ class Test{{ cookiecutter.__class_prefix }}UserStream({{ contract }}):
             await eventually(lambda: tracker.last_recv_time > 0, "the tracker saw a frame")
         assert not tracker.running
         await eventually(lambda: exchange.open_connections == 0, "no connection left open")
+{%- if cookiecutter.__account_module %}
+
+    async def test_the_tracker_keeps_the_account_and_offers_its_typed_events(self, harness: {{ cookiecutter.__class_prefix }}Harness, exchange: FakeExchange) -> None:
+        harness.exchange_account().set_balance("USDT", "100", available="60")
+        tracker = {{ cookiecutter.__class_prefix }}UserStreamTracker(
+            harness.auth(harness.credentials()), typed_events=True, **harness.endpoints(exchange), **harness.options()
+        )
+        async with tracker:
+            await eventually(lambda: "USDT" in tracker.account.balances, "the starting balance is in the account")
+            event = tracker.account_events.get_nowait()
+        assert isinstance(event, BalanceUpdate)
+        assert (event.asset, str(event.total), str(event.available)) == ("USDT", "100", "60")
+        assert event.source is EventSource.RECONCILIATION, "the first connection's snapshot is the starting state"
+{%- endif %}

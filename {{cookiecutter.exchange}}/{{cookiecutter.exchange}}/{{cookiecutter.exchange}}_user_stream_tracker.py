@@ -13,5 +13,16 @@ from {{ cookiecutter.exchange }}.{{ cookiecutter.exchange }}_auth import {{ cook
 class {{ cookiecutter.__class_prefix }}UserStreamTracker(UserStreamTracker):
     """The tracker for one account; keyword arguments go to the data source ({% if cookiecutter.archetype == "rest_polling" %}``rest_url=``, ``poll_interval=``{% else %}``ws_url=``, ``timings=``, ...{% endif %})."""
 
-    def __init__(self, auth: {{ cookiecutter.__class_prefix }}Auth, *, max_queue_size: int = 0, **data_source_options: Any) -> None:
-        super().__init__({{ cookiecutter.__class_prefix }}APIUserStreamDataSource(auth, **data_source_options), max_queue_size=max_queue_size)
+    def __init__(
+        self,
+        auth: {{ cookiecutter.__class_prefix }}Auth,
+        *,
+        max_queue_size: int = 0,
+        typed_events: bool = False,
+        **data_source_options: Any,
+    ) -> None:
+        super().__init__(
+            {{ cookiecutter.__class_prefix }}APIUserStreamDataSource(auth, **data_source_options),
+            max_queue_size=max_queue_size,
+            typed_events=typed_events,
+        )

@@ -82,7 +82,10 @@ class Reconciler:
             return  # a gap already open (a snapshot never succeeded) keeps its start and reason
         self._gap_open = True
         self._gap_reason = ReconcileReason.CONNECTED if self.reconciliations == 0 else ReconcileReason.RECONNECTED
-        self._gap_started = last_known_good if self.reconciliations else None
+        # A connection may end before its first frame (a listen key needs no handshake): then the last
+        # reconciliation is the last moment the account was known complete.
+        known = [moment for moment in (last_known_good, self.reconciled_at) if moment is not None]
+        self._gap_started = max(known, default=None) if self.reconciliations else None
 
     def request(self, reason: ReconcileReason) -> None:
         """Reconcile soon, without a reconnect (an unreadable message, say)."""

@@ -409,6 +409,18 @@ class PollingUserStreamContract(_Contract):
         await eventually(lambda: data_source.status.reconnect_count >= 1, "a retry after the failed poll")
         await self.message_matching(output, is_the_change)
 
+    async def test_the_polls_keep_the_account(
+        self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        data_source = build()
+        if not getattr(data_source, "ORDER_STATUSES", None):
+            pytest.skip("the connector sets no ORDER_STATUSES: it queues raw messages only")
+        start_listening(data_source)
+        await self.streaming(data_source)
+        account = data_source.account
+        await eventually(lambda: bool(account.balances or account.open_orders), "the first poll is in the account")
+        assert data_source.status.unparsed_messages == 0
+
     async def message_matching(self, output: asyncio.Queue[Any], is_the_change: Callable[[Any], bool]) -> Any:
         """The first message that ``is_the_change``; the first poll reports the whole account, so skip that."""
         skipped = []
