@@ -112,6 +112,12 @@ class SoakReport:
     """The most reconnect attempts a minute the backoff allows (every attempt waits at least ``min_delay``)."""
 
     @property
+    def reconnects_caused(self) -> int:
+        """Reconnects the faults explain: one per fault that ends a connection, two for a refused login."""
+        ending = sum(count for kind, count in self.faults_by_kind.items() if kind != "malformed_frame")
+        return ending + self.faults_by_kind["rejected_login"]
+
+    @property
     def lost(self) -> int:
         return self.events - self.delivered + len(self.differences)
 
@@ -143,8 +149,9 @@ class SoakReport:
         lines = [
             f"{self.name}: {'ok' if self.passed else 'FAILED'} in {self.duration_s:.1f} s; faults: {kinds}",
             f"  out_of_order={self.out_of_order} unrecovered={self.unrecovered} leftover_tasks={self.leftover_tasks}"
-            f" leftover_connections={self.leftover_connections} reconnects_per_min={self.reconnects_per_min:.0f}"
-            f" (backoff bound {self.reconnect_bound_per_min:.0f})",
+            f" leftover_connections={self.leftover_connections}",
+            f"  reconnects={self.reconnects} (the faults explain {self.reconnects_caused})"
+            f" reconnects_per_min={self.reconnects_per_min:.0f} (backoff bound {self.reconnect_bound_per_min:.0f})",
         ]
         if self.unsupported:
             lines.append(f"  not injectable here: {', '.join(sorted(self.unsupported))}")
