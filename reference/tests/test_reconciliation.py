@@ -264,6 +264,28 @@ async def test_an_unreadable_message_while_a_snapshot_is_in_flight_is_read_by_on
         held_fills.release.set()
 
 
+async def test_a_reconciliation_requested_while_a_snapshot_is_in_flight_takes_one_more_for_that_reason(
+    fake_exchange: FakeExchange, truth: reference.ReferenceAccount, build: Build
+) -> None:
+    held_fills = HeldRoute(truth.signed(truth.fills_reply))
+    fake_exchange.route("GET", reference.FILLS_PATH, held_fills)
+    try:
+        data_source = build()
+        _, events = listen_with_events(data_source)
+        async with asyncio.timeout(WAIT):
+            await held_fills.arrived.wait()
+        truth.set_balance("USDT", "5")  # never published: after the snapshot in flight read the balances
+        data_source.request_reconciliation()  # say, after an order call whose outcome is unknown
+        held_fills.release.set()
+        _, connected = await until_reconciled(events)
+        assert connected.reason is ReconcileReason.CONNECTED
+        received, requested = await until_reconciled(events)
+        assert requested.reason is ReconcileReason.REQUESTED
+        assert [(e.asset, e.total) for e in received if isinstance(e, BalanceUpdate)] == [("USDT", Decimal(5))]
+    finally:
+        held_fills.release.set()
+
+
 async def test_an_unreadable_message_after_the_snapshot_is_fetched_but_before_it_is_applied_is_read_by_one_more(
     fake_exchange: FakeExchange, truth: reference.ReferenceAccount, build: Build
 ) -> None:

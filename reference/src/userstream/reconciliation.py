@@ -57,7 +57,8 @@ class Reconciler:
         self._gap_started: float | None = None
         self._requested: asyncio.Event | None = None
         self._fetching = False
-        self._again = False
+        self._again: ReconcileReason | None = None
+        """Why one more reconciliation is owed once the one in flight is applied (it may predate the cause)."""
         self._applying: set[asyncio.Future[None]] = set()
         """Reconciliations still emitting, possibly after their connection ended (a slow consumer)."""
         self.reconciled_at: float | None = None
@@ -93,7 +94,8 @@ class Reconciler:
             return
         if self._gap_open:
             # A snapshot already in flight may predate what prompted this: take one more after it.
-            self._again = self._again or self._fetching
+            if self._fetching and self._again is None:
+                self._again = reason
         else:
             self._gap_open = True
             self._gap_reason = reason
@@ -204,9 +206,9 @@ class Reconciler:
             await self._emit(marker)
             for event in live:
                 await self._emit(event)
-            if self._again:
-                self._again = False
-                self.request(ReconcileReason.UNREADABLE_MESSAGE)
+            if self._again is not None:
+                reason, self._again = self._again, None
+                self.request(reason)
         if corrections:
             self._logger.info("reconciled (%s): %d missed change(s)", marker.reason, len(corrections))
 
