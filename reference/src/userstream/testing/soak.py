@@ -219,18 +219,14 @@ async def run_soak(
         )
         tracker = UserStreamTracker(data_source, typed_events=True)
         received: list[Any] = []
-        raw_messages = 0
 
         async def consume() -> None:
-            nonlocal raw_messages
             while True:
                 received.append(await tracker.account_events.get())
 
-        async def consume_raw() -> None:
-            nonlocal raw_messages
+        async def consume_raw() -> None:  # a bot reads both queues; an unread one would only grow
             while True:
                 await tracker.user_stream.get()
-                raw_messages += 1
 
         activity = _Activity(account, random.Random(seed + 2))
 
