@@ -37,7 +37,16 @@ from userstream.errors import (
     SubscriptionError,
 )
 from userstream.events import AccountEvent, OrderUpdate, ReconcileReason
-from userstream.frames import ConnectionTarget, FrameKind, OutgoingMessage, WebSocketLike, encode_message, excerpt
+from userstream.frames import (
+    PARSE_ERRORS,
+    SHAPE_ERRORS,
+    ConnectionTarget,
+    FrameKind,
+    OutgoingMessage,
+    WebSocketLike,
+    encode_message,
+    excerpt,
+)
 from userstream.reconciliation import AccountEventSink, Reconciler
 from userstream.status import StreamState, StreamStatus
 from userstream.timings import StreamTimings
@@ -48,9 +57,6 @@ WebSocketFactory = Callable[[ConnectionTarget, StreamTimings], Awaitable[WebSock
 ConnectionJob = Callable[[], Coroutine[Any, Any, None]]
 """Background work that lives exactly as long as one connection (a listen-key keepalive)."""
 
-# What an exchange-supplied decode, classify or parse raises on a frame of unexpected shape.
-_SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
-_PARSE_ERRORS = (*_SHAPE_ERRORS, ArithmeticError)  # decimal.InvalidOperation is an ArithmeticError
 _CLOSING_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
 
 
@@ -577,7 +583,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         try:
             message = self.decode_frame(frame.data)
             kind = self.classify(message)
-        except _SHAPE_ERRORS as error:
+        except SHAPE_ERRORS as error:
             self._skip_malformed(frame.data, f"{type(error).__name__}: {error}")
             return None
         if kind is FrameKind.MALFORMED:
@@ -631,7 +637,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         self._messages_queued += 1
         try:
             events = self.parse_account_events(message)
-        except _PARSE_ERRORS as error:
+        except PARSE_ERRORS as error:
             self._unparsed_messages += 1
             self.logger.warning(
                 "could not read account events from a user message (%s: %s): %s",

@@ -10,6 +10,11 @@ from typing import Any, Protocol
 
 from aiohttp import WSMessage
 
+SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
+"""What an exchange-supplied decode, classify or parse function raises on a message of unexpected shape."""
+PARSE_ERRORS = (*SHAPE_ERRORS, ArithmeticError)
+"""`SHAPE_ERRORS` and a bad amount: ``decimal.InvalidOperation`` is an ArithmeticError."""
+
 OutgoingMessage = str | Mapping[str, Any] | Sequence[Any]
 """What a connector asks the loop to send: a str goes out as-is (OKX's ``"ping"``), anything else as compact JSON."""
 

@@ -65,12 +65,10 @@ from userstream.credentials import SingleFlight
 from userstream.data_source import UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, ConnectionLost, RestError
 from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate
-from userstream.frames import FrameKind, encode_message, excerpt
+from userstream.frames import PARSE_ERRORS, FrameKind, encode_message, excerpt
 from userstream.status import StreamState, StreamStatus
 from userstream.timings import StreamTimings
 
-# What a connector's parser raises on a reply of unexpected shape.
-_SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError, ArithmeticError)
 _ZERO = Decimal(0)
 T = TypeVar("T")
 USER_MESSAGE_TYPES = frozenset({"balance", "order"})
@@ -550,7 +548,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
     def _parse(self, parser: Callable[[Any], T], request: PollRequest, reply: Any) -> T:
         try:
             return parser(reply)
-        except _SHAPE_ERRORS as error:
+        except PARSE_ERRORS as error:
             self._malformed_frames += 1
             raise MalformedReply(
                 "GET",

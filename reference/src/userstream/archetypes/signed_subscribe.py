@@ -44,16 +44,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from userstream.auth import MarketAuth
 from userstream.data_source import UserStreamTrackerDataSource
-from userstream.frames import FrameKind, OutgoingMessage, encode_message, excerpt
+from userstream.frames import SHAPE_ERRORS, FrameKind, OutgoingMessage, encode_message, excerpt
 
 if TYPE_CHECKING:
     # cryptography is optional: without it (and its types) the annotations below fall back to Any.
     from cryptography.hazmat.primitives.asymmetric.ec import (  # type: ignore[import-not-found,unused-ignore]
         EllipticCurvePrivateKey,
     )
-
-# What a connector's reply hooks raise on a frame of another shape: that frame is simply not a reply.
-_SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
 
 
 class ReplyVerdict(enum.Enum):
@@ -166,7 +163,7 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
             return False
         try:
             return self.reply_verdict(reply) is ReplyVerdict.REJECTED and self._code_of(reply) in self.CLOCK_SKEW_CODES
-        except _SHAPE_ERRORS:  # a REST error body of another shape
+        except SHAPE_ERRORS:  # a REST error body of another shape
             return False
 
     async def on_stop(self) -> None:
@@ -205,7 +202,7 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
     def _code_of(self, message: Any) -> Any:
         try:
             return self.rejection_code(message)
-        except _SHAPE_ERRORS:
+        except SHAPE_ERRORS:
             return None
 
 
