@@ -38,7 +38,18 @@ from userstream import (
 from userstream.reconciliation import AccountEventSink
 from userstream.testing import FakeExchange
 from userstream.testing.accounts import account_differences, fills_of, order_updates_of
-from userstream.testing.contract import TEST_RECONNECT, TEST_TIMINGS, WAIT, client_tasks, eventually, start_listening
+from userstream.testing.contract import (
+    TEST_RECONNECT,
+    TEST_TIMINGS,
+    WAIT,
+    agrees,
+    client_tasks,
+    drain,
+    eventually,
+    gap_marker,
+    listen_with_events,
+    start_listening,
+)
 from userstream.testing.dialect import Dialect
 from userstream.testing.dialects import reference
 from userstream.testing.fake_exchange import RestHandler, RestRequest
@@ -148,13 +159,6 @@ async def held_balances(fake_exchange: FakeExchange, truth: reference.ReferenceA
     held.release.set()  # no request handler may outlive the test
 
 
-def listen_with_events(data_source: UserStreamTrackerDataSource) -> tuple[asyncio.Queue[Any], AccountEventSink]:
-    events: AccountEventSink = asyncio.Queue()
-    data_source.account_events = events
-    output, _ = start_listening(data_source)
-    return output, events
-
-
 async def next_message(queue: asyncio.Queue[Any]) -> Any:
     async with asyncio.timeout(WAIT):
         return await queue.get()
@@ -168,20 +172,6 @@ async def until_reconciled(events: AccountEventSink) -> tuple[list[AccountEvent]
     return received, event
 
 
-async def gap_marker(output: asyncio.Queue[Any]) -> dict[str, Any]:
-    """The next gap marker on the raw queue; exchange messages before it are skipped."""
-    while not is_gap_marker(message := await next_message(output)):
-        pass
-    return message  # type: ignore[no-any-return]
-
-
-def drain(queue: asyncio.Queue[Any]) -> list[Any]:
-    drained = []
-    while not queue.empty():
-        drained.append(queue.get_nowait())
-    return drained
-
-
 def applying() -> list[asyncio.Task[Any]]:
     """The tasks applying a fetched snapshot (`Reconciler._apply`)."""
     return [task for task in client_tasks() if getattr(task.get_coro(), "__qualname__", "") == "Reconciler._apply"]
@@ -189,13 +179,6 @@ def applying() -> list[asyncio.Task[Any]]:
 
 def requests_to(exchange: FakeExchange, path: str) -> int:
     return sum(1 for request in exchange.rest_requests if request.path == path)
-
-
-async def agrees(data_source: UserStreamTrackerDataSource, truth: reference.ReferenceAccount) -> None:
-    await eventually(
-        lambda: not account_differences(data_source.account, truth.truth()),
-        "the account agrees with the exchange",
-    )
 
 
 def unreadable(event: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -305,7 +288,7 @@ async def test_an_unreadable_message_after_the_snapshot_is_fetched_but_before_it
     await until_reconciled(events)
     assert placed, "the hook ran"
     await eventually(lambda: data_source.status.unparsed_messages == 1, "the unreadable message counted")
-    await agrees(data_source, truth)
+    await agrees(data_source.account, truth)
 
 
 # --- a live event racing the snapshot -------------------------------------------------------------------
@@ -477,7 +460,7 @@ async def test_a_connector_without_snapshots_applies_live_events_directly_and_ne
     assert await truth.publish() == 4
     raw = [await next_message(output) for _ in range(4)]
     assert not any(is_gap_marker(message) for message in raw)
-    await agrees(data_source, truth)
+    await agrees(data_source.account, truth)
     received = drain(events)
     assert [type(event) for event in received] == [OrderUpdate, TradeFill, OrderUpdate, BalanceUpdate]
     assert all(event.source is EventSource.STREAM for event in received)

@@ -21,6 +21,7 @@ from userstream.archetypes.rest_polling import (
     parse_retry_after,
 )
 from userstream.testing import Credentials, FakeExchange
+from userstream.testing.contract import drain
 from userstream.testing.dialects import htx
 from userstream.testing.dialects.htx import HtxAccount
 
@@ -431,10 +432,3 @@ async def test_the_polls_keep_the_account_and_offer_typed_events(account: HtxAcc
     assert updates[0].client_order_id == "my-1"
     assert not data_source.reconciles, "polling needs no reconciliation: every poll reads the whole account"
     assert data_source.status.unparsed_messages == 0
-
-
-def drain(queue: asyncio.Queue[Any]) -> list[Any]:
-    drained = []
-    while not queue.empty():
-        drained.append(queue.get_nowait())
-    return drained

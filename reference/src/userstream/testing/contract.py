@@ -56,8 +56,12 @@ __all__ = [
     "ReconcilingHarness",
     "WebSocketHarness",
     "WebSocketUserStreamContract",
+    "agrees",
     "client_tasks",
+    "drain",
     "eventually",
+    "gap_marker",
+    "listen_with_events",
     "start_listening",
 ]
 
@@ -110,6 +114,39 @@ def start_listening(
     _listeners.add(task)
     task.add_done_callback(_listeners.discard)
     return output, task
+
+
+def listen_with_events(data_source: UserStreamTrackerDataSource) -> tuple[asyncio.Queue[Any], AccountEventSink]:
+    """`start_listening`, with the data source's typed events on a queue too: ``(user stream, account events)``."""
+    events: AccountEventSink = asyncio.Queue()
+    data_source.account_events = events
+    output, _ = start_listening(data_source)
+    return output, events
+
+
+def drain(queue: asyncio.Queue[Any]) -> list[Any]:
+    """Everything on ``queue`` now, without waiting."""
+    drained = []
+    while not queue.empty():
+        drained.append(queue.get_nowait())
+    return drained
+
+
+async def gap_marker(output: asyncio.Queue[Any]) -> dict[str, Any]:
+    """The next gap marker on a user stream; the exchange's messages before it are skipped."""
+    async with asyncio.timeout(WAIT):
+        while not is_gap_marker(message := await output.get()):
+            pass
+        return cast(dict[str, Any], message)
+
+
+async def agrees(account: AccountState, truth: ExchangeAccount) -> None:
+    """Wait until ``account`` agrees exactly with the exchange's truth (`account_differences`)."""
+
+    def agreeing() -> bool:
+        return not account_differences(account, truth.truth())
+
+    await eventually(agreeing, "the account agrees with the exchange")
 
 
 def _qualname(task: asyncio.Task[Any]) -> str:
@@ -464,15 +501,6 @@ class ReconciliationContract:
         raise NotImplementedError("a connector's test class provides the `harness` fixture")
 
     @staticmethod
-    def listen_with_events(
-        data_source: UserStreamTrackerDataSource,
-    ) -> tuple[asyncio.Queue[Any], AccountEventSink]:
-        events: AccountEventSink = asyncio.Queue()
-        data_source.account_events = events
-        output, _ = start_listening(data_source)
-        return output, events
-
-    @staticmethod
     async def reconciled(data_source: UserStreamTrackerDataSource, times: int = 1) -> None:
         """Wait until ``times`` reconciliations have completed and no gap is open."""
         start = data_source.status.reconciled_at
@@ -485,19 +513,6 @@ class ReconciliationContract:
             await eventually(done, f"a reconciliation (status: {data_source.status})")
             start = data_source.status.reconciled_at
 
-    @staticmethod
-    async def agrees(account: AccountState, truth: ExchangeAccount) -> None:
-        await eventually(
-            lambda: not account_differences(account, truth.truth()), "the account agrees with the exchange"
-        )
-
-    @staticmethod
-    def drain(events: AccountEventSink) -> list[Any]:
-        drained = []
-        while not events.empty():
-            drained.append(events.get_nowait())
-        return drained
-
     async def test_the_first_connection_reconciles_the_starting_state(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -506,14 +521,14 @@ class ReconciliationContract:
         order = truth.place_order(client_order_id="bot-1")
         data_source = build()
         assert data_source.reconciles
-        output, events = self.listen_with_events(data_source)
+        output, events = listen_with_events(data_source)
         await self.reconciled(data_source)
         assert account_differences(data_source.account, truth.truth()) == []
-        received = self.drain(events)
+        received = drain(events)
         notices = [event for event in received if isinstance(event, Reconciled)]
         assert [notice.reason for notice in notices] == [ReconcileReason.CONNECTED]
         assert order_updates_of(received, order.order_id)[0].source is EventSource.RECONCILIATION
-        marker = await self.gap_marker(output)
+        marker = await gap_marker(output)
         assert (marker["reason"], marker["gap_started"], marker["events"]) == ("connected", None, notices[0].events)
 
     async def test_live_events_keep_the_account_current_and_each_fill_arrives_once(
@@ -521,17 +536,17 @@ class ReconciliationContract:
     ) -> None:
         truth = harness.exchange_account()
         data_source = build()
-        _, events = self.listen_with_events(data_source)
+        _, events = listen_with_events(data_source)
         await self.reconciled(data_source)
         order = truth.place_order(amount="0.02")
         truth.fill(order.order_id, "0.01", fee="0.3")
         truth.set_balance("BTC", "0.01")
         await truth.publish()
-        await self.agrees(data_source.account, truth)
+        await agrees(data_source.account, truth)
         truth.fill(order.order_id, "0.01")
         await truth.publish()
-        await self.agrees(data_source.account, truth)
-        received = self.drain(events)
+        await agrees(data_source.account, truth)
+        received = drain(events)
         assert len(fills_of(received)) == 2, "each fill once"
         assert all(event.source is EventSource.STREAM for event in fills_of(received))
         statuses = [update.status for update in order_updates_of(received, order.order_id)]
@@ -543,10 +558,10 @@ class ReconciliationContract:
         truth = harness.exchange_account()
         order = truth.place_order(amount="0.02")
         data_source = build()
-        output, events = self.listen_with_events(data_source)
+        output, events = listen_with_events(data_source)
         await self.reconciled(data_source)
-        await self.gap_marker(output)
-        self.drain(events)
+        await gap_marker(output)
+        drain(events)
         await exchange.drop_connections()
         truth.fill(order.order_id, "0.01")  # while the stream is away: pushed to nobody
         truth.cancel(order.order_id)
@@ -554,13 +569,13 @@ class ReconciliationContract:
         await truth.publish()
         await self.reconciled(data_source)
         assert account_differences(data_source.account, truth.truth()) == []
-        received = self.drain(events)
+        received = drain(events)
         [missed_fill] = fills_of(received)
         assert missed_fill.source is EventSource.RECONCILIATION
         [final] = order_updates_of(received, order.order_id)
         assert (final.status, final.filled_quantity) == (OrderStatus.CANCELED, missed_fill.quantity)
         assert received.index(missed_fill) < received.index(final), "no order ends before its last fill"
-        marker = await self.gap_marker(output)
+        marker = await gap_marker(output)
         assert marker["reason"] == "reconnected"
         assert marker["gap_started"] is not None
         assert marker["gap_started"] <= marker["reconciled_at"]
@@ -572,7 +587,7 @@ class ReconciliationContract:
         truth = harness.exchange_account()
         truth.fail_next(3)
         data_source = build()
-        _, events = self.listen_with_events(data_source)
+        _, events = listen_with_events(data_source)
         await eventually(lambda: data_source.status.reconcile_failures >= 1, "a failed snapshot reported")
         status = data_source.status
         assert status.reconciling
@@ -582,23 +597,16 @@ class ReconciliationContract:
         await truth.publish()
         await self.reconciled(data_source)
         assert data_source.status.reconcile_failures == 0
-        await self.agrees(data_source.account, truth)
-        assert order_updates_of(self.drain(events), order.order_id), "the order reached the consumer"
+        await agrees(data_source.account, truth)
+        assert order_updates_of(drain(events), order.order_id), "the order reached the consumer"
 
     async def test_periodic_reconciliation_catches_loss_without_a_reconnect(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         truth = harness.exchange_account()
         data_source = build(reconcile_interval=0.2)
-        self.listen_with_events(data_source)
+        listen_with_events(data_source)
         await self.reconciled(data_source)
         truth.set_balance("USDT", "5")  # never published: only a snapshot can tell
-        await self.agrees(data_source.account, truth)
+        await agrees(data_source.account, truth)
         assert data_source.status.reconnect_count == 0
-
-    @staticmethod
-    async def gap_marker(output: asyncio.Queue[Any]) -> dict[str, Any]:
-        async with asyncio.timeout(WAIT):
-            while not is_gap_marker(message := await output.get()):
-                pass
-            return cast(dict[str, Any], message)
