@@ -13,6 +13,7 @@ must leave no task and no connection behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ from typing import Any
 from userstream.backoff import ReconnectPolicy
 from userstream.events import OrderUpdate, TradeFill
 from userstream.testing.accounts import ExchangeAccount, account_differences
-from userstream.testing.contract import TEST_TIMINGS, ReconcilingHarness, client_tasks
+from userstream.testing.contract import TEST_TIMINGS, ReconcilingHarness, agrees, client_tasks
 from userstream.testing.fake_exchange import FakeExchange
 from userstream.tracker import UserStreamTracker
 
@@ -268,7 +269,8 @@ async def run_soak(
         # Settle: the last changes arrive live; a final reconciliation proves nothing was missed.
         data_source.request_reconciliation()
         await _reconciled_after(lambda: tracker.status, time.time())
-        await _settled(lambda: account_differences(tracker.account, account.truth()))
+        with contextlib.suppress(AssertionError):  # whatever still differs is reported below
+            await agrees(tracker.account, account)
         report.differences = account_differences(tracker.account, account.truth())
         report.reconnects = tracker.status.reconnect_count
         await tracker.stop()
@@ -320,12 +322,3 @@ async def _reconciled_after(data_source_status: Callable[[], Any], moment: float
     async with asyncio.timeout(RECOVERY_TIMEOUT):
         while not done():  # noqa: ASYNC110 - polling the tracker's own status
             await asyncio.sleep(0.005)
-
-
-async def _settled(differences: Callable[[], list[str]], timeout: float = 5.0) -> None:
-    try:
-        async with asyncio.timeout(timeout):
-            while differences():  # noqa: ASYNC110 - polling the tracker's own state
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        pass  # reported as differences

@@ -686,7 +686,12 @@ class ReferenceAccount:
         return AccountSnapshot(balances, orders, [execution.as_fill() for execution in self.fills])
 
     def closed_orders(self) -> list[OrderUpdate]:
-        return [order.as_update() for order in self.orders.values() if order.status in FINAL_ORDER_STATUSES]
+        return [order.as_update() for order in self.finished_orders()]
+
+    def finished_orders(self) -> list[ReferenceOrder]:
+        """The orders that became ``filled`` or ``canceled``, in the order they did."""
+        finished = (order for order in self.orders.values() if order.status in FINAL_ORDER_STATUSES)
+        return sorted(finished, key=lambda order: order.updated_at)
 
     def balance_json(self, asset: str) -> dict[str, Any]:
         total, available, stamp = self.balances[asset]
@@ -708,26 +713,18 @@ class ReferenceAccount:
         return {"order": order.as_json()}
 
     def fills_reply(self, request: RestRequest) -> Any:
-        limit = _limit(request)
-        if limit is None:
-            return RestResponse(error_body(400, f"limit must be 1 to {HISTORY_LIMIT}"), 400)
-        return {"fills": [execution.as_json() for execution in self.fills[-limit:]]}
+        return _most_recent(request, "fills", [execution.as_json() for execution in self.fills])
 
     def order_history_reply(self, request: RestRequest) -> Any:
-        limit = _limit(request)
-        if limit is None:
-            return RestResponse(error_body(400, f"limit must be 1 to {HISTORY_LIMIT}"), 400)
-        closed = sorted(
-            (order for order in self.orders.values() if order.status in FINAL_ORDER_STATUSES),
-            key=lambda order: order.updated_at,
-        )
-        return {"orders": [order.as_json() for order in closed[-limit:]]}
+        return _most_recent(request, "orders", [order.as_json() for order in self.finished_orders()])
 
 
-def _limit(request: RestRequest) -> int | None:
-    """The request's ``limit`` (default `HISTORY_LIMIT`), or None if it is not 1 to `HISTORY_LIMIT`."""
+def _most_recent(request: RestRequest, key: str, rows: list[dict[str, Any]]) -> Any:
+    """``{key: the last `limit` rows}`` (default `HISTORY_LIMIT`); HTTP 400 for a limit outside 1 to `HISTORY_LIMIT`."""
     limit = request.query.get("limit", str(HISTORY_LIMIT))
-    return int(limit) if limit.isdecimal() and 1 <= int(limit) <= HISTORY_LIMIT else None
+    if not (limit.isdecimal() and 1 <= int(limit) <= HISTORY_LIMIT):
+        return RestResponse(error_body(400, f"limit must be 1 to {HISTORY_LIMIT}"), 400)
+    return {key: rows[-int(limit) :]}
 
 
 def install_account(exchange: FakeExchange) -> ReferenceAccount:
