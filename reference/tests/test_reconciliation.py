@@ -9,11 +9,12 @@ does not reconcile, the tracker's typed events and the constructor's checks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from reconciling import Build, FailingLookups, HeldRoute, next_message, requests_to, unreadable, until_reconciled
 from reference_connector import (
     EVENT_PARSERS,
     ReconcilingReferenceAuth,
@@ -28,19 +29,14 @@ from userstream import (
     EventSource,
     OrderStatus,
     OrderUpdate,
-    Reconciled,
     ReconcileReason,
     TradeFill,
     UserStreamTracker,
-    UserStreamTrackerDataSource,
     is_gap_marker,
 )
-from userstream.reconciliation import AccountEventSink
 from userstream.testing import FakeExchange
 from userstream.testing.accounts import account_differences, fills_of, order_updates_of
 from userstream.testing.contract import (
-    TEST_RECONNECT,
-    TEST_TIMINGS,
     WAIT,
     agrees,
     client_tasks,
@@ -52,9 +48,6 @@ from userstream.testing.contract import (
 )
 from userstream.testing.dialect import Dialect
 from userstream.testing.dialects import reference
-from userstream.testing.fake_exchange import RestHandler, RestRequest
-
-Build = Callable[..., UserStreamTrackerDataSource]
 
 
 class TypedReferenceDataSource(ReferenceDataSource):
@@ -78,113 +71,14 @@ class HookedReferenceDataSource(ReconcilingReferenceDataSource):
         return snapshot
 
 
-class HeldRoute:
-    """A route that reads its reply when the request arrives but sends it only once `release` is set.
-
-    So the reply is as old as the request: what a snapshot in flight looks like to the events that overtake it.
-    """
-
-    def __init__(self, handler: RestHandler) -> None:
-        self.handler = handler
-        self.arrived = asyncio.Event()
-        self.release = asyncio.Event()
-        self.requests = 0
-
-    async def __call__(self, request: RestRequest) -> Any:
-        self.requests += 1
-        reply = self.handler(request)
-        self.arrived.set()
-        await self.release.wait()
-        return reply
-
-
-class FailingLookups:
-    """The single-order route, failing its first ``failures`` requests with HTTP 503 (`ReferenceAccount.fail_next`)."""
-
-    def __init__(self, account: reference.ReferenceAccount, failures: int) -> None:
-        self.account = account
-        self.failures = failures
-        self.requests = 0
-        self.serve = account.signed(account.order_reply)
-
-    def __call__(self, request: RestRequest) -> Any:
-        self.requests += 1
-        if self.requests <= self.failures:
-            self.account.fail_next()
-        return self.serve(request)
-
-
 @pytest.fixture
 def fake_exchange_dialect() -> Dialect:
     return reference.LoginMessageDialect()
 
 
-@pytest.fixture
-def truth(fake_exchange: FakeExchange) -> reference.ReferenceAccount:
-    return reference.install_account(fake_exchange)
-
-
-@pytest.fixture
-async def build(fake_exchange: FakeExchange, truth: reference.ReferenceAccount) -> AsyncIterator[Build]:
-    """``build(data_source_class=ReconcilingReferenceDataSource, **overrides)``: stopped after the test."""
-    built: list[UserStreamTrackerDataSource] = []
-
-    def build(
-        data_source_class: type[UserStreamTrackerDataSource] = ReconcilingReferenceDataSource, **overrides: Any
-    ) -> UserStreamTrackerDataSource:
-        credentials = fake_exchange.credentials
-        options: dict[str, Any] = {
-            "ws_url": fake_exchange.ws_url,
-            "rest_url": fake_exchange.rest_url,
-            "timings": TEST_TIMINGS,
-            "reconnect": TEST_RECONNECT,
-        }
-        data_source = data_source_class(
-            ReconcilingReferenceAuth(credentials.api_key, credentials.secret), **{**options, **overrides}
-        )
-        built.append(data_source)
-        return data_source
-
-    yield build
-    for data_source in built:
-        await data_source.stop()
-
-
-@pytest.fixture
-async def held_balances(fake_exchange: FakeExchange, truth: reference.ReferenceAccount) -> AsyncIterator[HeldRoute]:
-    """The balances route, held until the test releases it (or the test ends)."""
-    held = HeldRoute(truth.signed(truth.balances_reply))
-    fake_exchange.route("GET", reference.BALANCES_PATH, held)
-    yield held
-    held.release.set()  # no request handler may outlive the test
-
-
-async def next_message(queue: asyncio.Queue[Any]) -> Any:
-    async with asyncio.timeout(WAIT):
-        return await queue.get()
-
-
-async def until_reconciled(events: AccountEventSink) -> tuple[list[AccountEvent], Reconciled]:
-    """The typed events up to the next `Reconciled` notice, and the notice."""
-    received: list[AccountEvent] = []
-    while not isinstance(event := await next_message(events), Reconciled):
-        received.append(event)
-    return received, event
-
-
 def applying() -> list[asyncio.Task[Any]]:
     """The tasks applying a fetched snapshot (`Reconciler._apply`)."""
     return [task for task in client_tasks() if getattr(task.get_coro(), "__qualname__", "") == "Reconciler._apply"]
-
-
-def requests_to(exchange: FakeExchange, path: str) -> int:
-    return sum(1 for request in exchange.rest_requests if request.path == path)
-
-
-def unreadable(event: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-    """A pending user event with a price no parser can read."""
-    channel, data = event
-    return {"channel": channel, "data": {**data, "price": "abc"}}
 
 
 # --- an unreadable message ------------------------------------------------------------------------------
@@ -417,7 +311,7 @@ async def test_stop_leaves_no_task_when_a_slow_consumer_held_a_reconciliation_ac
     for asset in ("BTC", "ETH", "USDT"):
         truth.set_balance(asset, "1")
     baseline = client_tasks()
-    data_source = build()
+    data_source = build(max_held_messages=0)  # nothing held beyond the full queue: emitting waits for the consumer
     data_source.account_events = asyncio.Queue(maxsize=1)
     start_listening(data_source)
     await eventually(

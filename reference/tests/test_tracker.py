@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 from reference_connector import DataSourceFactory
-from stream_helpers import client_tasks, next_message
+from stream_helpers import client_tasks, eventually, next_message
 
 from userstream import UserStreamTracker
 from userstream.testing import FakeExchange
@@ -62,7 +62,7 @@ async def test_a_stopped_tracker_can_start_again(
     await tracker.stop()
 
 
-async def test_a_bounded_queue_applies_backpressure_and_drops_nothing(
+async def test_a_full_bounded_queue_holds_messages_in_order_and_drops_nothing(
     fake_exchange: FakeExchange, make_data_source: DataSourceFactory
 ) -> None:
     tracker = UserStreamTracker(make_data_source(), max_queue_size=2)
@@ -70,10 +70,9 @@ async def test_a_bounded_queue_applies_backpressure_and_drops_nothing(
     await fake_exchange.wait_for_subscribed()
     for n in range(40):
         await fake_exchange.push_event("fills", {"trade_id": n})
-    await asyncio.sleep(0.2)
-    # The consumer has read nothing: the data source waits with the queue full instead of dropping.
+    # The consumer has read nothing: the queue is full and the data source holds the rest, in order.
+    await eventually(lambda: tracker.status.queue_depth == 40, "every message waiting for the consumer")
     assert tracker.user_stream.qsize() == 2
-    assert tracker.status.messages_queued <= 3
 
     received = []
     for _ in range(40):
@@ -81,6 +80,44 @@ async def test_a_bounded_queue_applies_backpressure_and_drops_nothing(
         await asyncio.sleep(0.001)  # a slow consumer
     assert received == list(range(40))
     assert tracker.status.reconnect_count == 0
+    assert tracker.status.queue_depth == 0
+    await tracker.stop()
+
+
+async def test_past_the_hold_limit_the_reader_waits_for_the_consumer_and_drops_nothing(
+    fake_exchange: FakeExchange, make_data_source: DataSourceFactory
+) -> None:
+    tracker = UserStreamTracker(make_data_source(max_held_messages=3), max_queue_size=2)
+    await tracker.start()
+    await fake_exchange.wait_for_subscribed()
+    for n in range(40):
+        await fake_exchange.push_event("fills", {"trade_id": n})
+    # Two on the queue and three held are accepted; the sixth is held while the reader waits for room.
+    await eventually(lambda: tracker.status.queue_depth == 6, "the queue full and the hold limit passed")
+    await asyncio.sleep(0.1)
+    assert (tracker.status.messages_queued, tracker.status.queue_depth) == (5, 6), "the reader waits"
+
+    received = [(await next_message(tracker.user_stream))["data"]["trade_id"] for _ in range(40)]
+    assert received == list(range(40))
+    await tracker.stop()
+
+
+async def test_stop_leaves_no_task_behind_a_full_queue_and_what_was_held_is_delivered_after_a_restart(
+    fake_exchange: FakeExchange, make_data_source: DataSourceFactory
+) -> None:
+    baseline = client_tasks()
+    tracker = UserStreamTracker(make_data_source(), max_queue_size=1)
+    await tracker.start()
+    await fake_exchange.wait_for_subscribed()
+    for n in range(3):
+        await fake_exchange.push_event("fills", {"trade_id": n})
+    await eventually(lambda: tracker.status.queue_depth == 3, "two messages held behind a full queue")
+    await tracker.stop()
+    assert client_tasks() - baseline == set()
+
+    await tracker.start()
+    received = [(await next_message(tracker.user_stream))["data"]["trade_id"] for _ in range(3)]
+    assert received == [0, 1, 2]
     await tracker.stop()
 
 

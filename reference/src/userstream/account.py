@@ -41,6 +41,20 @@ class AccountSnapshot:
     """Orders that recently reached a final state, from the exchange's order history where it has one: this is
     how an order placed and cancelled (or filled) entirely within a gap is seen at all."""
 
+    def __post_init__(self) -> None:
+        # Checked whole when built, so a snapshot of the wrong shape fails its fetch (and is retried)
+        # instead of being half applied.
+        for asset, balance in self.balances.items():
+            if not isinstance(balance, BalanceUpdate) or balance.asset != asset:
+                raise TypeError(f"AccountSnapshot.balances[{asset!r}] must be that asset's BalanceUpdate")
+        for order_id, order in self.open_orders.items():
+            if not isinstance(order, OrderUpdate) or order.exchange_order_id != order_id:
+                raise TypeError(f"AccountSnapshot.open_orders[{order_id!r}] must be that order's OrderUpdate")
+        if not all(isinstance(fill, TradeFill) for fill in self.fills):
+            raise TypeError("AccountSnapshot.fills must hold TradeFill values only")
+        if not all(isinstance(order, OrderUpdate) for order in self.closed_orders):
+            raise TypeError("AccountSnapshot.closed_orders must hold OrderUpdate values only")
+
 
 class AccountState:
     """Balances (total and available per asset) and open orders, readable at any time.

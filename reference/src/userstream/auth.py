@@ -6,15 +6,21 @@ import base64
 import hashlib
 import hmac
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 Digest = Literal["sha256", "sha512"]
 Encoding = Literal["hex", "base64"]
 
 _DIGESTS: dict[str, Callable[[], Any]] = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
 _REDACTED = "***"
+_REMEMBERED_VALUES = 256
+"""How many signatures, tokens and keys `redact` remembers: older ones have long expired."""
+_SHORTEST_CONCEALED = 8
+"""Shorter values (a nonce, a version number) are not credentials, and blanking them would garble logs."""
 
 
 class MarketAuth:
@@ -25,10 +31,12 @@ class MarketAuth:
     offset to the exchange's clock, so a machine whose clock drifts still signs requests the
     exchange accepts (Binance -1021, KuCoin "Invalid KC-API-TIMESTAMP").
 
-    The secret and passphrase never appear in `repr`, `str` or `redact`ed text.
+    The secret and passphrase never appear in `repr`, `str` or `redact`ed text, and neither does any
+    value derived from them or handed out for the account: every signature `sign` makes is remembered,
+    and the data source `conceal`s the tokens, listen keys and signed headers it puts into requests.
     """
 
-    __slots__ = ("_api_key", "_clock", "_passphrase", "_secret", "_time_offset")
+    __slots__ = ("_api_key", "_clock", "_concealed", "_passphrase", "_secret", "_time_offset")
 
     def __init__(
         self,
@@ -47,6 +55,7 @@ class MarketAuth:
         self._passphrase = passphrase
         self._clock = clock
         self._time_offset = 0.0
+        self._concealed: OrderedDict[str, None] = OrderedDict()
 
     def __repr__(self) -> str:
         passphrase = _REDACTED if self._passphrase else None
@@ -123,10 +132,12 @@ class MarketAuth:
         except KeyError:
             raise ValueError(f"unknown digest {digest!r}; expected one of {sorted(_DIGESTS)}") from None
         if encoding == "hex":
-            return mac.hexdigest()
-        if encoding == "base64":
-            return base64.b64encode(mac.digest()).decode()
-        raise ValueError(f"unknown encoding {encoding!r}; expected 'hex' or 'base64'")
+            signature = mac.hexdigest()
+        elif encoding == "base64":
+            signature = base64.b64encode(mac.digest()).decode()
+        else:
+            raise ValueError(f"unknown encoding {encoding!r}; expected 'hex' or 'base64'")
+        return self.conceal(signature)
 
     def hmac_sha256_hex(self, payload: str | bytes) -> str:
         return self.sign(payload, digest="sha256", encoding="hex")
@@ -140,11 +151,33 @@ class MarketAuth:
     def hmac_sha512_base64(self, payload: str | bytes) -> str:
         return self.sign(payload, digest="sha512", encoding="base64")
 
+    def conceal(self, value: str) -> str:
+        """Remember ``value`` (a signature, token or listen key) so that `redact` blanks it out; return it.
+
+        The most recent values are remembered, also in their percent-encoded form; values shorter than 8
+        characters are not credentials and are left alone.
+        """
+        if len(value) >= _SHORTEST_CONCEALED:
+            # As written, and as a query string carries it (an error page may echo the request's URL).
+            for form in {value, quote(value, safe="")}:
+                self._concealed[form] = None
+                self._concealed.move_to_end(form)
+            while len(self._concealed) > _REMEMBERED_VALUES:
+                self._concealed.popitem(last=False)
+        return value
+
     def redact(self, text: str) -> str:
-        """``text`` with the secret and passphrase blanked out, for log lines and error messages."""
+        """``text`` with the secret, the passphrase and every concealed value blanked out.
+
+        For every text that leaves the process: log lines, `status` errors, exception messages.
+        """
         for secret in (self._secret.decode(), self._passphrase):
             if secret:
                 text = text.replace(secret, _REDACTED)
+        if self._concealed and any(value in text for value in self._concealed):
+            # Longest first: a value that contains another is blanked whole.
+            for value in sorted(self._concealed, key=len, reverse=True):
+                text = text.replace(value, _REDACTED)
         return text
 
     # --- the exchange's scheme: override per exchange ----------------------------------------

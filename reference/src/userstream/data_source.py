@@ -14,12 +14,11 @@ import asyncio
 import json
 import logging
 import random
-import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, cast, overload
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -36,18 +35,20 @@ from userstream.errors import (
     StaleConnection,
     SubscriptionError,
 )
-from userstream.events import AccountEvent, OrderUpdate, ReconcileReason
+from userstream.events import AccountEvent, BalanceUpdate, OrderUpdate, Reconciled, ReconcileReason, TradeFill
 from userstream.frames import (
-    PARSE_ERRORS,
     SHAPE_ERRORS,
     ConnectionTarget,
     FrameKind,
     OutgoingMessage,
     WebSocketLike,
+    decode_reply,
     encode_message,
     excerpt,
 )
-from userstream.reconciliation import AccountEventSink, Reconciler
+from userstream.outbox import Outbox
+from userstream.reconciliation import LOOKUP_ATTEMPTS, MAX_BUFFERED_EVENTS, AccountEventSink, Reconciler
+from userstream.redaction import RedactingLogger, origin, without_urls
 from userstream.status import StreamState, StreamStatus
 from userstream.timings import StreamTimings
 
@@ -58,6 +59,9 @@ ConnectionJob = Callable[[], Coroutine[Any, Any, None]]
 """Background work that lives exactly as long as one connection (a listen-key keepalive)."""
 
 _CLOSING_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
+_EVENT_TYPES = (BalanceUpdate, OrderUpdate, TradeFill)
+_SHORTEST_CONCEALED_HEADER = 16
+"""Signed-header values this long are concealed; shorter ones are timestamps and versions."""
 
 
 class UserStreamTrackerDataSource(abc.ABC):
@@ -83,6 +87,15 @@ class UserStreamTrackerDataSource(abc.ABC):
     REST_TIMEOUT: ClassVar[float] = 10.0
     RECONCILE_INTERVAL: ClassVar[float | None] = None
     """Seconds between reconciliations while connected, on top of the one after every (re)connect; None: none."""
+    MAX_HELD_MESSAGES: ClassVar[int] = 10_000
+    """While a bounded ``user_stream`` (or ``account_events``) is full, up to this many more messages are held in
+    memory so the connection is kept alive (pings answered); past it the reader waits for the consumer."""
+    QUEUE_WARNING_DEPTH: ClassVar[int | None] = 10_000
+    """Log one warning when this many messages wait for the consumer (again after it catches up); None: never."""
+    MAX_BUFFERED_EVENTS: ClassVar[int] = MAX_BUFFERED_EVENTS
+    """Live typed events buffered while a gap is open; past it they are dropped and a later snapshot shows them."""
+    ORDER_LOOKUP_ATTEMPTS: ClassVar[int] = LOOKUP_ATTEMPTS
+    """Snapshots in a row in which a vanished order's lookup may fail before it is settled as unknown."""
 
     def __init__(
         self,
@@ -96,6 +109,8 @@ class UserStreamTrackerDataSource(abc.ABC):
         websocket_factory: WebSocketFactory | None = None,
         rng: random.Random | None = None,
         reconcile_interval: float | None = None,
+        max_held_messages: int | None = None,
+        queue_warning_depth: int | None = None,
     ) -> None:
         self.auth = auth
         resolved_ws_url = self.WS_URL if ws_url is None else ws_url
@@ -104,7 +119,15 @@ class UserStreamTrackerDataSource(abc.ABC):
         self.ws_url: str = resolved_ws_url
         self.rest_url = self.REST_URL if rest_url is None else rest_url
         self.timings = timings or self.DEFAULT_TIMINGS
-        self.logger = logging.getLogger(f"userstream.{type(self).__name__}")
+        self.logger = RedactingLogger(logging.getLogger(f"userstream.{type(self).__name__}"), self.redact)
+        self.max_held_messages = self.MAX_HELD_MESSAGES if max_held_messages is None else max_held_messages
+        self.queue_warning_depth = self.QUEUE_WARNING_DEPTH if queue_warning_depth is None else queue_warning_depth
+        if self.max_held_messages < 0:
+            raise ValueError(f"max_held_messages must be 0 or more, got {self.max_held_messages!r}")
+        if self.queue_warning_depth is not None and self.queue_warning_depth < 1:
+            raise ValueError(f"queue_warning_depth must be at least 1 or None, got {self.queue_warning_depth!r}")
+        self._user_stream: Outbox[Any] | None = None
+        self._account_events: Outbox[AccountEvent | Reconciled] | None = None
         self._session = session
         self._owns_session = session is None
         self._websocket_factory = websocket_factory
@@ -129,6 +152,9 @@ class UserStreamTrackerDataSource(abc.ABC):
             backoff=Backoff(reconnect or self.DEFAULT_RECONNECT, rng),  # its own count: a snapshot is not a connection
             interval=self.RECONCILE_INTERVAL if reconcile_interval is None else reconcile_interval,
             logger=self.logger,
+            redact=self.redact,
+            lookup_attempts=self.ORDER_LOOKUP_ATTEMPTS,
+            max_buffered=self.MAX_BUFFERED_EVENTS,
         )
         # Rejections that arrive together (a login and a signed REST call) share one time request.
         self._clock_sync: SingleFlight[float] = SingleFlight(self._measure_server_time, ttl=0)
@@ -156,6 +182,11 @@ class UserStreamTrackerDataSource(abc.ABC):
             reconciled_at=self._reconciler.reconciled_at,
             reconcile_failures=self._reconciler.failures,
             last_reconcile_error=self._reconciler.last_error,
+            queue_depth=0 if self._user_stream is None else self._user_stream.depth,
+            account_events_depth=0 if self._account_events is None else self._account_events.depth,
+            buffered_events=self._reconciler.buffered,
+            buffer_overflows=self._reconciler.buffer_overflows,
+            orders_settled_unknown=self._reconciler.orders_settled_unknown,
         )
 
     @property
@@ -166,11 +197,25 @@ class UserStreamTrackerDataSource(abc.ABC):
     @property
     def account_events(self) -> AccountEventSink | None:
         """Where typed events and `Reconciled` notices go, in order; None (the default) keeps only `account`."""
-        return self._reconciler.events
+        return None if self._account_events is None else self._account_events.queue
 
     @account_events.setter
     def account_events(self, queue: AccountEventSink | None) -> None:
-        self._reconciler.events = queue
+        self._account_events = None if queue is None else self._outbox(queue, "account_events")
+        self._reconciler.events = self._account_events
+
+    def redact(self, text: str) -> str:
+        """``text`` as it may be written anywhere: URLs cut to their origin, every credential blanked.
+
+        The one redaction point: log lines (through `logger`), `status` errors and the messages of the
+        exceptions this data source raises all pass through it.
+        """
+        text = without_urls(text)
+        return text if self.auth is None else self.auth.redact(text)
+
+    def quote(self, text: str | bytes, limit: int = 120) -> str:
+        """A short excerpt of ``text`` (a frame, a reply) for a log line or an error: redacted, then cut."""
+        return excerpt(self.redact(text.decode("utf-8", "replace") if isinstance(text, bytes) else text), limit)
 
     def request_reconciliation(self) -> None:
         """Reconcile as soon as the stream is up (after an order call whose outcome is unknown, say)."""
@@ -202,10 +247,16 @@ class UserStreamTrackerDataSource(abc.ABC):
                 "and split the account's events between them"
             )
         self._listener = asyncio.current_task()
+        if self._user_stream is None or self._user_stream.queue is not output:
+            self._user_stream = self._outbox(output, "user_stream")
+        outbox = self._user_stream
+        outbox.resume()
+        if self._account_events is not None:
+            self._account_events.resume()
         try:
             while True:
                 try:
-                    await self._run_connection(output)
+                    await self._run_connection(outbox)
                 except Exception as error:  # noqa: BLE001 - whatever ended the connection, back off and retry
                     self._record_failure(error)
                 self._backoff.connection_ended(self._streamed_for())
@@ -230,6 +281,9 @@ class UserStreamTrackerDataSource(abc.ABC):
             self._websocket = None
         await self._clock_sync.close()
         await self._reconciler.close()
+        for outbox in (self._user_stream, self._account_events):
+            if outbox is not None:
+                await outbox.close()  # what it still holds goes out when streaming starts again
         await self.on_stop()
         if self._owns_session and self._session is not None:
             await self._session.close()
@@ -282,7 +336,7 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     def describe_rejection(self, message: Any) -> str:
         """The exchange's own words from a rejection or termination frame, for the log and `status.last_error`."""
-        return excerpt(encode_message(message), 300)
+        return self.quote(_encoded(message), 300)
 
     async def on_stop(self) -> None:  # noqa: B027 - optional hook; most exchanges hold nothing beyond the socket
         """Release what the connector holds beyond the socket (a listen key, a token). Called by `stop()`."""
@@ -411,7 +465,11 @@ class UserStreamTrackerDataSource(abc.ABC):
         if signed:
             if self.auth is None:
                 raise RuntimeError(f"{type(self).__name__} needs a MarketAuth to sign {method} {path}")
-            request_headers.update(self.auth.rest_auth_headers(method, path_and_query, data))
+            signed_headers = self.auth.rest_auth_headers(method, path_and_query, data)
+            for value in signed_headers.values():
+                if len(value) >= _SHORTEST_CONCEALED_HEADER and value != self.auth.api_key:
+                    self.auth.conceal(value)  # an error page may echo the request's headers
+            request_headers.update(signed_headers)
         session = await self.http_session()
         async with session.request(
             method,
@@ -421,23 +479,20 @@ class UserStreamTrackerDataSource(abc.ABC):
             timeout=aiohttp.ClientTimeout(total=self.REST_TIMEOUT),
         ) as response:
             text = await response.text()
-        try:
-            reply = json.loads(text) if text else None
-        except ValueError:
-            reply = text
+        reply = decode_reply(text)
         if response.status >= 400:
-            raise RestError(method, path, response.status, reply)
+            raise RestError(method, path, response.status, reply, redact=self.redact)
         return reply
 
     # --- the loop ---------------------------------------------------------------------------------
 
-    async def _run_connection(self, output: asyncio.Queue[Any]) -> None:
+    async def _run_connection(self, output: Outbox[Any]) -> None:
         """One connection from open to failure. Never returns normally: the stream ends by an exception."""
         self._state = StreamState.CONNECTING
         self._reconciler.open_gap(self._last_recv_time or None)
         target = await self.connection_target()
         timings = self.timings.with_ping_interval(target.ping_interval)
-        self.logger.info("connecting to %s", _origin(target.url))
+        self.logger.info("connecting to %s", origin(target.url))
         websocket = await self._open_websocket(target, timings)
         self._websocket = websocket
 
@@ -453,7 +508,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         async def reconcile() -> None:
             # Only once subscribed: a snapshot taken earlier could miss what happens before the stream starts.
             await subscribed.wait()
-            await self._reconciler.run(output)
+            await self._reconciler.run(output.put)
 
         tasks = [
             asyncio.create_task(converse()),
@@ -479,7 +534,7 @@ class UserStreamTrackerDataSource(abc.ABC):
             return await self._connect(target, timings)
         except aiohttp.WSServerHandshakeError as error:
             # aiohttp's message quotes the whole URL, and a listen key or token may be in it.
-            refusal = f"{_origin(target.url)} refused the WebSocket upgrade with HTTP {error.status}"
+            refusal = f"{origin(target.url)} refused the WebSocket upgrade with HTTP {error.status}"
             if error.status in (401, 403):
                 raise AuthenticationError(f"{refusal}: the credential in the URL was not accepted") from None
             raise ConnectionLost(refusal) from None
@@ -497,7 +552,7 @@ class UserStreamTrackerDataSource(abc.ABC):
             )
             return cast(WebSocketLike, websocket)
 
-    async def _handshake(self, websocket: WebSocketLike, output: asyncio.Queue[Any], timings: StreamTimings) -> None:
+    async def _handshake(self, websocket: WebSocketLike, output: Outbox[Any], timings: StreamTimings) -> None:
         deadline = asyncio.get_running_loop().time() + timings.handshake_timeout
         if self.AWAIT_READY:
             await self._read_frames(websocket, output, timings, until=FrameKind.READY, count=1, deadline=deadline)
@@ -523,7 +578,7 @@ class UserStreamTrackerDataSource(abc.ABC):
     async def _read_frames(
         self,
         websocket: WebSocketLike,
-        output: asyncio.Queue[Any],
+        output: Outbox[Any],
         timings: StreamTimings,
         *,
         until: FrameKind | None = None,
@@ -566,7 +621,7 @@ class UserStreamTrackerDataSource(abc.ABC):
                     return
 
     async def _handle_frame(
-        self, websocket: WebSocketLike, frame: aiohttp.WSMessage, output: asyncio.Queue[Any]
+        self, websocket: WebSocketLike, frame: aiohttp.WSMessage, output: Outbox[Any]
     ) -> tuple[FrameKind, Any] | None:
         """Account for one frame and queue it if it is a user message; None for pings, pongs and malformed frames."""
         if frame.type in _CLOSING_TYPES:
@@ -601,9 +656,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         try:
             await self.sync_server_time()
         except (RestError, aiohttp.ClientError, OSError, TimeoutError, ValueError, LookupError) as error:
-            self.logger.warning(
-                "could not measure the exchange's clock: %s", _URL.sub(lambda u: _origin(u.group(0)), str(error))
-            )
+            self.logger.warning("could not measure the exchange's clock: %s", error)
 
     async def _keep_alive(self, websocket: WebSocketLike, interval: float) -> None:
         while True:
@@ -631,19 +684,24 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     # --- bookkeeping, shared by every transport (the WebSocket loop here, polling in the archetypes) --
 
-    async def _queue_user_message(self, message: Any, output: asyncio.Queue[Any]) -> None:
-        """Put one user message on the stream (waiting if a bounded queue is full), count it, apply its events."""
+    async def _queue_user_message(self, message: Any, output: Outbox[Any]) -> None:
+        """Put one user message on the stream (waiting only if a bounded queue is far behind), apply its events."""
         await output.put(message)
         self._messages_queued += 1
         try:
             events = self.parse_account_events(message)
-        except PARSE_ERRORS as error:
+            for event in events:
+                if not isinstance(event, _EVENT_TYPES):
+                    raise TypeError(f"parse_account_events gave {type(event).__name__}, not an account event")
+        except Exception as error:  # noqa: BLE001 - whatever a parser raises, the account is reconciled instead
+            # The raw message is queued already; what it meant for the account is read from a snapshot, so
+            # nothing a message holds can end the connection or reach the account unchecked.
             self._unparsed_messages += 1
             self.logger.warning(
                 "could not read account events from a user message (%s: %s): %s",
                 type(error).__name__,
                 error,
-                excerpt(encode_message(message)),
+                self.quote(_encoded(message)),
             )
             self._reconciler.request(ReconcileReason.UNREADABLE_MESSAGE)
             return
@@ -661,6 +719,15 @@ class UserStreamTrackerDataSource(abc.ABC):
             return None
         return asyncio.get_running_loop().time() - self._streaming_since
 
+    def _outbox(self, queue: asyncio.Queue[Any], name: str) -> Outbox[Any]:
+        return Outbox(
+            queue,
+            name=name,
+            hold_limit=self.max_held_messages,
+            warning_depth=self.queue_warning_depth,
+            logger=self.logger,
+        )
+
     def _mark_received(self) -> None:
         now = time.time()
         if now > self._last_recv_time:  # never backwards, even if the wall clock is stepped back
@@ -668,14 +735,12 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     def _skip_malformed(self, data: str | bytes, why: str) -> None:
         self._malformed_frames += 1
-        self.logger.debug("skipped malformed frame #%d (%s): %s", self._malformed_frames, why, excerpt(data))
+        self.logger.debug("skipped malformed frame #%d (%s): %s", self._malformed_frames, why, self.quote(data))
 
     def _record_failure(self, error: Exception) -> None:
         if isinstance(error, AuthenticationError | ServerRequestedReconnect):
             self.discard_credentials()
-        text = _without_urls(str(error) or type(error).__name__)
-        if self.auth is not None:
-            text = self.auth.redact(text)
+        text = self.redact(str(error) or type(error).__name__)
         self._last_error = f"{type(error).__name__}: {text}"
         if isinstance(error, AuthenticationError):
             self.logger.error("authentication rejected by the exchange: %s", text)
@@ -713,15 +778,8 @@ def _output_queue(args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Queu
     return output
 
 
-_URL = re.compile(r"\b(?:wss?|https?)://[^\s'\"<>]+")
-
-
-def _without_urls(text: str) -> str:
-    """``text`` with every URL cut to its origin: listen keys and tokens travel in paths and queries."""
-    return _URL.sub(lambda url: _origin(url.group(0)), text)
-
-
-def _origin(url: str) -> str:
-    """scheme://host:port of a URL: its path and query may carry a listen key or token."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+def _encoded(message: Any) -> str:
+    try:
+        return encode_message(message)
+    except (TypeError, ValueError, RecursionError):
+        return repr(message)

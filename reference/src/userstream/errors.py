@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class UserStreamError(Exception):
     """Base class of the errors that end one connection of a user stream."""
@@ -41,10 +43,16 @@ class ServerRequestedReconnect(UserStreamError):
 
 
 class RestError(UserStreamError):
-    """A REST call answered with an error status; ``body`` is the exchange's decoded reply."""
+    """A REST call answered with an error status; ``body`` is the exchange's decoded reply.
 
-    def __init__(self, method: str, path: str, status: int, body: object) -> None:
-        super().__init__(f"{method} {path} failed with HTTP {status}: {body!r:.300}")
+    The message quotes the body through ``redact`` (an error page may echo the request's signed
+    headers); ``body`` itself is kept as received, for code that reads the exchange's error code.
+    """
+
+    def __init__(
+        self, method: str, path: str, status: int, body: object, *, redact: Callable[[str], str] = str
+    ) -> None:
+        super().__init__(f"{method} {path} failed with HTTP {status}: {redact(repr(body))[:300]}")
         self.method = method
         self.path = path
         self.status = status

@@ -4,6 +4,12 @@ A connector turns each raw user message into zero or more of these with small pu
 (`UserStreamTrackerDataSource.parse_account_events`). Raw messages still reach ``user_stream``
 unchanged; the typed events are offered beside them (`UserStreamTracker.account_events`) and keep
 the tracker's `AccountState` current. Amounts are `Decimal`, exactly as the exchange wrote them.
+
+Every event checks its fields when it is built, so a parser can only produce valid events: ids are
+non-empty text, amounts finite `Decimal` values (never NaN or Infinity; sizes never negative), moments
+integers. A message whose fields have the wrong types fails inside the parser with a TypeError or
+ValueError, where the data source counts it as unparsed and reconciles, instead of failing later
+inside the account.
 """
 
 from __future__ import annotations
@@ -12,6 +18,34 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+
+def _check_text(owner: str, name: str, value: object, *, optional: bool = False, empty: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{owner}.{name} must be text, got {type(value).__name__} {value!r:.60}")
+    if not value and not empty:
+        raise ValueError(f"{owner}.{name} must not be empty")
+
+
+def _check_amount(owner: str, name: str, value: object, *, signed: bool = True) -> None:
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{owner}.{name} must be a Decimal, got {type(value).__name__} {value!r:.60}")
+    if not value.is_finite():
+        raise ValueError(f"{owner}.{name} must be a finite amount, got {value}")
+    if not signed and value < 0:
+        raise ValueError(f"{owner}.{name} must not be negative, got {value}")
+
+
+def _check_moment(owner: str, name: str, value: object) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise TypeError(f"{owner}.{name} must be an integer (the exchange's ms or sequence), got {value!r:.60}")
+
+
+def _check_member(owner: str, name: str, value: object, kind: type[enum.Enum]) -> None:
+    if not isinstance(value, kind):
+        raise TypeError(f"{owner}.{name} must be a {kind.__name__}, got {value!r:.60}")
 
 
 class OrderStatus(enum.StrEnum):
@@ -56,6 +90,13 @@ class BalanceUpdate:
     number). With it, an older update never overwrites a newer one; without it, the latest to arrive wins."""
     source: EventSource = EventSource.STREAM
 
+    def __post_init__(self) -> None:
+        _check_text("BalanceUpdate", "asset", self.asset)
+        _check_amount("BalanceUpdate", "total", self.total)
+        _check_amount("BalanceUpdate", "available", self.available)
+        _check_moment("BalanceUpdate", "updated_at", self.updated_at)
+        _check_member("BalanceUpdate", "source", self.source, EventSource)
+
 
 @dataclass(frozen=True, kw_only=True)
 class OrderUpdate:
@@ -72,6 +113,17 @@ class OrderUpdate:
     updated_at: int | None = None
     """The exchange's update time (ms) or sequence for this order; an older update never overwrites a newer one."""
     source: EventSource = EventSource.STREAM
+
+    def __post_init__(self) -> None:
+        _check_text("OrderUpdate", "exchange_order_id", self.exchange_order_id)
+        _check_text("OrderUpdate", "client_order_id", self.client_order_id, optional=True, empty=True)
+        _check_text("OrderUpdate", "symbol", self.symbol)
+        _check_member("OrderUpdate", "status", self.status, OrderStatus)
+        _check_amount("OrderUpdate", "price", self.price)
+        _check_amount("OrderUpdate", "quantity", self.quantity, signed=False)
+        _check_amount("OrderUpdate", "filled_quantity", self.filled_quantity, signed=False)
+        _check_moment("OrderUpdate", "updated_at", self.updated_at)
+        _check_member("OrderUpdate", "source", self.source, EventSource)
 
     @property
     def remaining_quantity(self) -> Decimal:
@@ -104,6 +156,18 @@ class TradeFill:
     timestamp: int | None = None
     """When it executed, in the exchange's ms."""
     source: EventSource = EventSource.STREAM
+
+    def __post_init__(self) -> None:
+        _check_text("TradeFill", "trade_id", self.trade_id)
+        _check_text("TradeFill", "exchange_order_id", self.exchange_order_id)
+        _check_text("TradeFill", "client_order_id", self.client_order_id, optional=True, empty=True)
+        _check_text("TradeFill", "symbol", self.symbol)
+        _check_amount("TradeFill", "price", self.price)
+        _check_amount("TradeFill", "quantity", self.quantity, signed=False)
+        _check_amount("TradeFill", "fee", self.fee)
+        _check_text("TradeFill", "fee_asset", self.fee_asset, optional=True, empty=True)
+        _check_moment("TradeFill", "timestamp", self.timestamp)
+        _check_member("TradeFill", "source", self.source, EventSource)
 
 
 AccountEvent = BalanceUpdate | OrderUpdate | TradeFill

@@ -10,8 +10,9 @@ from typing import Any, Protocol
 
 from aiohttp import WSMessage
 
-SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError)
-"""What an exchange-supplied decode, classify or parse function raises on a message of unexpected shape."""
+SHAPE_ERRORS = (ValueError, LookupError, TypeError, AttributeError, RecursionError)
+"""What an exchange-supplied decode, classify or parse function raises on a message of unexpected shape
+(RecursionError: JSON nested deeper than the decoder goes)."""
 PARSE_ERRORS = (*SHAPE_ERRORS, ArithmeticError)
 """`SHAPE_ERRORS` and a bad amount: ``decimal.InvalidOperation`` is an ArithmeticError."""
 
@@ -68,6 +69,16 @@ class WebSocketLike(Protocol):
     async def close(self, *, code: int = 1000, message: bytes = b"") -> bool: ...
 
     def exception(self) -> BaseException | None: ...
+
+
+def decode_reply(text: str) -> Any:
+    """A REST reply's body as JSON, or the text itself when it is not JSON (an HTML error page, say)."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
 
 
 def encode_message(message: OutgoingMessage) -> str:

@@ -8,23 +8,43 @@ order. So an older snapshot never overwrites a newer live event, and nothing pus
 was away goes unseen: the differences are emitted as typed events marked `EventSource.RECONCILIATION`,
 followed by a gap marker on ``user_stream``. A failed snapshot is retried with backoff and reported in
 `StreamStatus`; the gap stays open (and live events buffered) until a snapshot succeeds.
+
+Two bounds keep a misbehaving exchange from holding the gap open or memory growing for ever:
+
+- **An order the exchange cannot describe.** An order that left the open list is looked up on its own
+  (`fetch_order`). If that lookup fails ``lookup_attempts`` snapshots in a row (a 404 for an order the
+  exchange no longer knows), the order is settled as `OrderStatus.UNKNOWN`: the snapshot says it is off
+  the book, only how it ended is unknown. `orders_settled_unknown` counts them.
+- **The live-event buffer.** Past ``max_buffered`` events it is dropped: a snapshot that starts after the
+  drop shows everything the dropped events said, so nothing is lost; a snapshot already in flight may
+  predate some of them, so its result is discarded and a new one fetched at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from userstream.account import AccountSnapshot, AccountState
 from userstream.backoff import Backoff
-from userstream.events import AccountEvent, OrderUpdate, Reconciled, ReconcileReason
+from userstream.events import AccountEvent, OrderStatus, OrderUpdate, Reconciled, ReconcileReason
+from userstream.outbox import Logger, Outbox
 
 SnapshotFetcher = Callable[[], Awaitable[AccountSnapshot]]
 OrderFetcher = Callable[[OrderUpdate], Awaitable[OrderUpdate]]
 AccountEventSink = asyncio.Queue[AccountEvent | Reconciled]
+Deliver = Callable[[Any], Awaitable[None]]
+"""Puts a message on ``user_stream`` behind the raw messages already given to it (the gap marker)."""
+
+LOOKUP_ATTEMPTS = 3
+MAX_BUFFERED_EVENTS = 100_000
+
+
+class OrderLookupFailed(Exception):
+    """An order that left the open list could not be looked up; the snapshot attempt fails and is retried."""
 
 
 class Reconciler:
@@ -38,13 +58,26 @@ class Reconciler:
         fetch_order: OrderFetcher,
         backoff: Backoff,
         interval: float | None,
-        logger: logging.Logger,
+        logger: Logger,
+        redact: Callable[[str], str] = str,
+        lookup_attempts: int = LOOKUP_ATTEMPTS,
+        max_buffered: int = MAX_BUFFERED_EVENTS,
     ) -> None:
         if interval is not None and not interval > 0:
             raise ValueError(f"reconcile_interval must be a positive number of seconds or None, got {interval!r}")
+        if lookup_attempts < 1:
+            raise ValueError(f"order lookup attempts must be at least 1, got {lookup_attempts!r}")
+        if max_buffered < 1:
+            raise ValueError(f"max_buffered_events must be at least 1, got {max_buffered!r}")
         self.account = account
-        self.events: AccountEventSink | None = None
+        self.events: Outbox[AccountEvent | Reconciled] | None = None
         """Where typed events go (`UserStreamTracker.account_events`); None: only the account state is kept."""
+        self._redact = redact
+        self._lookup_attempts = lookup_attempts
+        self._max_buffered = max_buffered
+        self._lookup_failures: dict[str, int] = {}
+        """Consecutive failed lookups of each vanished order, until it is found or settled."""
+        self._overflowed_while_fetching = False
         self._fetch_snapshot = fetch_snapshot
         self._fetch_order = fetch_order
         self._backoff = backoff
@@ -59,13 +92,17 @@ class Reconciler:
         self._fetching = False
         self._again: ReconcileReason | None = None
         """Why one more reconciliation is owed once the one in flight is applied (it may predate the cause)."""
-        self._applying: set[asyncio.Future[None]] = set()
+        self._applying: set[asyncio.Future[bool]] = set()
         """Reconciliations still emitting, possibly after their connection ended (a slow consumer)."""
         self.reconciled_at: float | None = None
         self.reconciliations = 0
         self.failures = 0
         """Consecutive failed snapshot attempts; 0 once one succeeds."""
         self.last_error: str | None = None
+        self.orders_settled_unknown = 0
+        """Orders settled as `OrderStatus.UNKNOWN` because their lookups kept failing."""
+        self.buffer_overflows = 0
+        """Times the live-event buffer passed its bound and was dropped in favour of a later snapshot."""
 
     @property
     def enabled(self) -> bool:
@@ -76,6 +113,11 @@ class Reconciler:
     def gap_open(self) -> bool:
         """Live events are being buffered until a snapshot closes the gap."""
         return self._gap_open
+
+    @property
+    def buffered(self) -> int:
+        """Live events held until the open gap closes."""
+        return len(self._buffer)
 
     def open_gap(self, last_known_good: float | None) -> None:
         """A connection is starting: anything pushed since ``last_known_good`` may have been missed."""
@@ -108,12 +150,25 @@ class Reconciler:
         async with self._lock:
             if self._gap_open:
                 self._buffer.extend(events)
+                if len(self._buffer) > self._max_buffered:
+                    self._drop_buffer()
                 return
             for event in events:
                 if self.account.apply(event):
                     await self._emit(event)
 
-    async def run(self, output: asyncio.Queue[Any]) -> None:
+    def _drop_buffer(self) -> None:
+        self._buffer.clear()
+        self.buffer_overflows += 1
+        if self._fetching:
+            self._overflowed_while_fetching = True
+        self._logger.warning(
+            "more than %d live events arrived while the account snapshot was pending: dropped them, "
+            "the next snapshot shows what they said",
+            self._max_buffered,
+        )
+
+    async def run(self, deliver: Deliver) -> None:
         """Close the open gap, then keep reconciling (on request or every interval) until cancelled.
 
         Started once the connection is authenticated and subscribed; cancelled when it ends.
@@ -122,7 +177,7 @@ class Reconciler:
         try:
             while True:
                 if self._gap_open:
-                    await self._close_gap(output)
+                    await self._close_gap(deliver)
                 else:
                     await self._wait_for_next_gap()
         finally:
@@ -145,10 +200,11 @@ class Reconciler:
             self.request(ReconcileReason.PERIODIC)
         self._requested.clear()
 
-    async def _close_gap(self, output: asyncio.Queue[Any]) -> None:
+    async def _close_gap(self, deliver: Deliver) -> None:
         """Fetch snapshots until one succeeds, backing off between failures, then apply it."""
         while True:
             self._fetching = True  # until the snapshot is applied: what arrives before then may postdate it
+            self._overflowed_while_fetching = False
             try:
                 snapshot, closed = await self._fetch()
             except asyncio.CancelledError:
@@ -157,33 +213,30 @@ class Reconciler:
             except Exception as error:  # noqa: BLE001 - any failure is retried; the gap stays open meanwhile
                 self._fetching = False
                 self.failures += 1
-                self.last_error = f"{type(error).__name__}: {error}"
+                reason = self._redact(str(error))
+                self.last_error = f"{type(error).__name__}: {reason}"
                 delay = self._backoff.next_delay()
                 self._logger.warning(
-                    "account snapshot failed (attempt %d): %s; retrying in %.2f s", self.failures, error, delay
+                    "account snapshot failed (attempt %d): %s; retrying in %.2f s", self.failures, reason, delay
                 )
                 await asyncio.sleep(delay)
                 continue
             # Shielded: once the state has moved, the events saying so must all be emitted, even if the
             # connection ends meanwhile (a bounded queue may make the emitting wait). stop() cancels it.
-            applying = asyncio.ensure_future(self._apply(snapshot, closed, output))
+            applying = asyncio.ensure_future(self._apply(snapshot, closed, deliver))
             self._applying.add(applying)
             applying.add_done_callback(self._applying.discard)
-            await asyncio.shield(applying)
-            return
+            if await asyncio.shield(applying):
+                return
 
-    async def _fetch(self) -> tuple[AccountSnapshot, dict[str, OrderUpdate]]:
-        assert self._fetch_snapshot is not None  # run() is only started when enabled
-        snapshot = await self._fetch_snapshot()
-        closed = {}
-        for order in self.account.vanished_orders(snapshot):
-            closed[order.exchange_order_id] = await self._fetch_order(order)
-        return snapshot, closed
-
-    async def _apply(
-        self, snapshot: AccountSnapshot, closed: dict[str, OrderUpdate], output: asyncio.Queue[Any]
-    ) -> None:
+    async def _apply(self, snapshot: AccountSnapshot, closed: dict[str, OrderUpdate], deliver: Deliver) -> bool:
+        """Apply a fetched snapshot, then the buffer; False (nothing applied) if it may predate dropped events."""
         async with self._lock:
+            if self._overflowed_while_fetching:
+                # Live events were dropped while it was fetched, and it may predate some of them: one taken
+                # after them shows what they said.
+                self._overflowed_while_fetching = False
+                return False
             corrections = self.account.reconcile(snapshot, closed)
             live = [event for event in self._buffer if self.account.apply(event)]
             self._buffer.clear()
@@ -202,7 +255,7 @@ class Reconciler:
             )
             for event in corrections:
                 await self._emit(event)
-            await output.put(marker.as_message())
+            await deliver(marker.as_message())
             await self._emit(marker)
             for event in live:
                 await self._emit(event)
@@ -211,6 +264,46 @@ class Reconciler:
                 self.request(reason)
         if corrections:
             self._logger.info("reconciled (%s): %d missed change(s)", marker.reason, len(corrections))
+        return True
+
+    async def _fetch(self) -> tuple[AccountSnapshot, dict[str, OrderUpdate]]:
+        assert self._fetch_snapshot is not None  # run() is only started when enabled
+        snapshot = await self._fetch_snapshot()
+        vanished = self.account.vanished_orders(snapshot)
+        for order_id in self._lookup_failures.keys() - {order.exchange_order_id for order in vanished}:
+            del self._lookup_failures[order_id]  # back on the list, or settled by a live event meanwhile
+        closed = {}
+        for order in vanished:
+            closed[order.exchange_order_id] = await self._look_up(order)
+        return snapshot, closed
+
+    async def _look_up(self, order: OrderUpdate) -> OrderUpdate:
+        """A vanished order's state; after ``lookup_attempts`` failed lookups, the order settled as unknown."""
+        order_id = order.exchange_order_id
+        try:
+            found = await self._fetch_order(order)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # counted: the snapshot attempt fails until the bound is reached
+            failures = self._lookup_failures.get(order_id, 0) + 1
+            reason = self._redact(f"{type(error).__name__}: {error}")
+            if failures < self._lookup_attempts:
+                self._lookup_failures[order_id] = failures
+                raise OrderLookupFailed(
+                    f"order {order_id} left the open orders; looking it up failed "
+                    f"(attempt {failures} of {self._lookup_attempts}): {reason}"
+                ) from error
+            self._lookup_failures.pop(order_id, None)
+            self.orders_settled_unknown += 1
+            self._logger.warning(
+                "order %s left the open orders but %d lookups could not say how it ended (%s): settled as unknown",
+                order_id,
+                failures,
+                reason,
+            )
+            return replace(order, status=OrderStatus.UNKNOWN)
+        self._lookup_failures.pop(order_id, None)
+        return found
 
     async def _emit(self, event: AccountEvent | Reconciled) -> None:
         if self.events is not None:

@@ -41,6 +41,16 @@ class StreamStatus:
     """Consecutive failed snapshot attempts; 0 once one succeeds."""
     last_reconcile_error: str | None = None
     """Why the last snapshot attempt failed, or None after a success."""
+    queue_depth: int = 0
+    """Messages waiting for the consumer of ``user_stream``: on the queue, or held while a bounded one is full."""
+    account_events_depth: int = 0
+    """The same for ``account_events`` (0 without typed events)."""
+    buffered_events: int = 0
+    """Live typed events held while a gap is open, to be applied after the snapshot."""
+    buffer_overflows: int = 0
+    """Times that buffer passed its bound and was dropped in favour of a later snapshot (nothing is lost)."""
+    orders_settled_unknown: int = 0
+    """Orders that left the open list and whose end no lookup could tell: settled with status unknown."""
 
     @property
     def streaming(self) -> bool:

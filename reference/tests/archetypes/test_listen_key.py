@@ -317,6 +317,24 @@ async def test_a_keepalive_refused_for_any_reason_ends_the_connection(venue: Ven
     assert len(venue.requests("POST")) == 2  # the reconnect asked for the key again
 
 
+async def test_a_refusal_that_quotes_the_listen_key_reveals_it_in_no_log_and_no_status(
+    venue: Venue, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_source = venue.data_source(keepalive_interval=FAST_KEEPALIVE)
+    with caplog.at_level(logging.DEBUG, logger="userstream"):
+        start_listening(data_source)
+        await venue.connected()
+        key = data_source.listen_key
+        assert key is not None
+        venue.keys.fail_next("PUT", RestResponse({"code": -1125, "msg": f"This listenKey does not exist: {key}"}, 400))
+        await venue.connected(2)
+        await data_source.stop()  # its DELETE may be refused the same way
+    assert data_source.status.last_error == (
+        "KeepaliveFailed: listen key keepalive failed: This listenKey does not exist: *** (code -1125)"
+    )
+    assert key not in caplog.text
+
+
 # --- clock -------------------------------------------------------------------------------------------------
 
 

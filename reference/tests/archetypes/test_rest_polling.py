@@ -7,6 +7,7 @@ import random
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from htx_connector import HtxAuth, HtxUserStreamDataSource, parse_order
@@ -20,7 +21,7 @@ from userstream.archetypes.rest_polling import (
     diff_snapshots,
     parse_retry_after,
 )
-from userstream.testing import Credentials, FakeExchange
+from userstream.testing import Credentials, FakeExchange, RestRequest
 from userstream.testing.contract import drain
 from userstream.testing.dialects import htx
 from userstream.testing.dialects.htx import HtxAccount
@@ -432,3 +433,42 @@ async def test_the_polls_keep_the_account_and_offer_typed_events(account: HtxAcc
     assert updates[0].client_order_id == "my-1"
     assert not data_source.reconciles, "polling needs no reconciliation: every poll reads the whole account"
     assert data_source.status.unparsed_messages == 0
+
+
+async def test_a_non_finite_balance_is_a_malformed_reply_and_never_reaches_the_account(
+    account: HtxAccount, make_source: Factory
+) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    assert (await next_message(output))["total"] == "1000"
+    account.set_balance("usdt", "NaN")
+    await eventually(lambda: data_source.status.last_error is not None, "the poll refused")
+    assert data_source.status.last_error is not None
+    assert "must be a finite amount" in data_source.status.last_error
+    assert data_source.account.balances["usdt"].total == Decimal(1000), "the account keeps the last valid balance"
+    assert output.empty()
+    account.set_balance("usdt", "5")
+    assert (await next_message(output))["total"] == "5"
+
+
+async def test_an_error_quoting_the_signed_query_reveals_no_signature(
+    fake_exchange: FakeExchange, account: HtxAccount, make_source: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    refused: list[RestRequest] = []
+
+    def refuse_quoting_the_query(request: RestRequest) -> Any:
+        refused.append(request)
+        return htx.error_body("api-signature-not-valid", f"Signature not valid: {request.query_string}")
+
+    fake_exchange.route("GET", htx.OPEN_ORDERS_PATH, refuse_quoting_the_query)
+    data_source = make_source()
+    start_listening(data_source)
+    await eventually(lambda: len(refused) >= 2, "two refused polls")
+    last_error = data_source.status.last_error
+    assert last_error is not None
+    assert "Signature=***" in last_error
+    for request in refused:
+        signature = request.query["Signature"]
+        for form in (signature, quote(signature, safe="")):
+            assert form not in last_error
+            assert form not in caplog.text

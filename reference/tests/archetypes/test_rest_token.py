@@ -249,6 +249,42 @@ async def test_kucoin_token_expired_mid_stream_is_replaced_by_a_fresh_one(
     assert (await next_message(output))["data"]["orderId"] == "after-expiry"
 
 
+async def test_kucoin_errors_quoting_the_token_or_the_signed_headers_reveal_neither(
+    kucoin_venue: Venue, make_kucoin: Callable[..., KucoinAPIUserStreamDataSource], caplog: pytest.LogCaptureFixture
+) -> None:
+    exchange, _ = kucoin_venue
+    refusals: list[RestRequest] = []
+
+    def refuse_quoting_the_headers(request: RestRequest) -> RestResponse:
+        refusals.append(request)
+        return RestResponse({"code": "400005", "msg": f"Invalid KC-API-SIGN: {dict(request.headers)}"}, 401)
+
+    data_source = make_kucoin(exchange)
+    with caplog.at_level(logging.DEBUG, logger="userstream"):
+        start_listening(data_source)
+        await streaming(exchange)
+        token = exchange.connections[0].query["token"]
+        await exchange.push(kucoin.error_frame(401, f"token {token} is expired"))
+        await streaming(exchange, connections=2)
+        assert data_source.status.last_error == "ServerRequestedReconnect: token *** is expired (code 401)"
+
+        exchange.route("POST", kucoin.BULLET_PRIVATE_PATH, refuse_quoting_the_headers)
+        await exchange.push(kucoin.error_frame(401, "token is expired"))
+        await eventually(lambda: len(refusals) >= 2, "two refused token calls")
+
+    last_error = data_source.status.last_error
+    assert last_error is not None
+    assert last_error.startswith("AuthenticationError: Invalid KC-API-SIGN:")
+    secrets = [
+        token,
+        KUCOIN_CREDENTIALS.secret,
+        *(request.headers[header] for request in refusals for header in ("KC-API-SIGN", "KC-API-PASSPHRASE")),
+    ]
+    for secret in secrets:
+        assert secret not in last_error
+        assert secret not in caplog.text
+
+
 async def test_kucoin_token_refused_at_connect_is_fetched_again(
     kucoin_venue: Venue, make_kucoin: Callable[..., KucoinAPIUserStreamDataSource]
 ) -> None:

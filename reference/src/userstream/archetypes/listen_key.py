@@ -53,7 +53,7 @@ from userstream.auth import MarketAuth
 from userstream.credentials import SingleFlight
 from userstream.data_source import ConnectionJob, UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, ConnectionLost, RestError
-from userstream.frames import ConnectionTarget, FrameKind, excerpt
+from userstream.frames import ConnectionTarget, FrameKind
 
 _REQUIRED_CONSTANTS = (
     "LISTEN_KEY_PATH",
@@ -129,7 +129,7 @@ class ListenKeyDataSource(UserStreamTrackerDataSource):
         """The key in the reply to the creating POST (``{"listenKey": ...}``); ValueError if there is none."""
         key = reply.get("listenKey") if isinstance(reply, Mapping) else None
         if not isinstance(key, str) or not key:
-            raise ValueError(f"no listen key in the reply to POST {self.LISTEN_KEY_PATH}: {excerpt(repr(reply))}")
+            raise ValueError(f"no listen key in the reply to POST {self.LISTEN_KEY_PATH}: {self.quote(repr(reply))}")
         return key
 
     def event_type(self, message: Any) -> str | None:
@@ -154,7 +154,7 @@ class ListenKeyDataSource(UserStreamTrackerDataSource):
             if message is not None:
                 code = body.get("code")
                 return f"{message} (code {code})" if code is not None else str(message)
-        return excerpt(body if isinstance(body, str) else repr(body), 300)
+        return self.quote(body if isinstance(body, str) else repr(body), 300)
 
     def is_credential_rejection(self, error: RestError) -> bool:
         """Whether a failed POST means the API key itself was refused (logged as an authentication error)."""
@@ -222,7 +222,8 @@ class ListenKeyDataSource(UserStreamTrackerDataSource):
                     f"the exchange refused a listen key: {self.describe_rest_error(error.body)}"
                 ) from error
             raise
-        key = self.parse_listen_key(reply)
+        assert self.auth is not None  # checked in __init__
+        key = self.auth.conceal(self.parse_listen_key(reply))  # whoever holds it reads the account's stream
         self.logger.info("listen key created")
         return key
 

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import json
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -65,7 +64,8 @@ from userstream.credentials import SingleFlight
 from userstream.data_source import UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, ConnectionLost, RestError
 from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate
-from userstream.frames import PARSE_ERRORS, FrameKind, encode_message, excerpt
+from userstream.frames import PARSE_ERRORS, FrameKind, decode_reply, encode_message
+from userstream.outbox import Outbox
 from userstream.status import StreamState, StreamStatus
 from userstream.timings import StreamTimings
 
@@ -86,6 +86,10 @@ class Balance:
     total: Decimal
     available: Decimal
 
+    def __post_init__(self) -> None:
+        # Checked as the reply is parsed, so a NaN or a wrong type is a malformed reply, not a corrupt account.
+        _check_amounts(self, "total", "available")
+
 
 @dataclass(frozen=True)
 class Order:
@@ -100,6 +104,9 @@ class Order:
     filled_amount: Decimal
     status: str
     created_at: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_amounts(self, "price", "amount", "filled_amount")
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,15 @@ class PollRequest:
 
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
+
+
+def _check_amounts(value: object, *names: str) -> None:
+    for name in names:
+        amount = getattr(value, name)
+        if not isinstance(amount, Decimal):
+            raise TypeError(f"{type(value).__name__}.{name} must be a Decimal, got {amount!r:.60}")
+        if not amount.is_finite():
+            raise ValueError(f"{type(value).__name__}.{name} must be a finite amount, got {amount}")
 
 
 # --- the diff: pure ----------------------------------------------------------------------------
@@ -389,7 +405,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
 
     # --- the loop -----------------------------------------------------------------------------------
 
-    async def _run_connection(self, output: asyncio.Queue[Any]) -> None:
+    async def _run_connection(self, output: Outbox[Any]) -> None:
         """Poll until a poll fails; like a WebSocket connection, it only ends by an exception.
 
         The base class records the failure, backs off and calls this again; the account state
@@ -466,7 +482,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         self._lookup_misses.pop(order.order_id, None)
         return self._parse(self.parse_order_detail, request, reply)
 
-    async def _emit(self, messages: Sequence[dict[str, Any]], output: asyncio.Queue[Any]) -> None:
+    async def _emit(self, messages: Sequence[dict[str, Any]], output: Outbox[Any]) -> None:
         for message in messages:
             if self.classify(message) is not FrameKind.USER_MESSAGE:
                 self._skip_malformed(encode_message(message), "not a user message")
@@ -505,12 +521,12 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
                     request.path,
                     status,
                     reply,
-                    self.describe_rejection(reply),
+                    self.redact(self.describe_rejection(reply)),
                     self.retry_after(status, headers, reply),
                 )
             if not self.is_error_reply(status, reply):
                 return reply
-            reason = self.describe_rejection(reply)
+            reason = self.redact(self.describe_rejection(reply))
             if self.is_clock_skew(reply):
                 if attempt == 1 and self.SERVER_TIME_PATH is not None and self.auth is not None:
                     await self.sync_server_time()
@@ -538,12 +554,8 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         except TimeoutError:
             raise ConnectionLost(f"{method} {request.path}: no reply within {self.rest_timeout:g} s") from None
         except aiohttp.ClientError as error:
-            raise ConnectionLost(f"{method} {request.path} failed: {error}") from error
-        try:
-            reply = json.loads(text) if text else None
-        except ValueError:
-            reply = text
-        return status, reply_headers, reply
+            raise ConnectionLost(self.redact(f"{method} {request.path} failed: {error}")) from error
+        return status, reply_headers, decode_reply(text)
 
     def _parse(self, parser: Callable[[Any], T], request: PollRequest, reply: Any) -> T:
         try:
@@ -555,7 +567,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
                 request.path,
                 200,
                 reply,
-                f"unexpected reply ({type(error).__name__}: {error}): {excerpt(str(reply))}",
+                self.redact(f"unexpected reply ({type(error).__name__}: {error}): {self.quote(str(reply), 300)}"),
             ) from error
 
 

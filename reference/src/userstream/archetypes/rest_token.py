@@ -49,7 +49,7 @@ from urllib.parse import urlencode
 from userstream.credentials import SingleFlight
 from userstream.data_source import UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, RestError
-from userstream.frames import ConnectionTarget, encode_message, excerpt
+from userstream.frames import ConnectionTarget, encode_message
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,8 @@ class RestTokenDataSource(UserStreamTrackerDataSource):
         # the next connection mints its own, whatever ended this one (expiry, revocation, a drop).
         self._grants.invalidate()
         self._grant = grant
+        if self.auth is not None:
+            self.auth.conceal(grant.token)  # it opens the account's stream: never written anywhere
         return ConnectionTarget(self.connection_url(grant), ping_interval=grant.ping_interval)
 
     async def fetch_token(self) -> TokenGrant:
@@ -178,5 +180,5 @@ class RestTokenDataSource(UserStreamTrackerDataSource):
     def describe_token_error(self, body: Any) -> str:
         """The exchange's own words from a refused token call's body, for the log and `status.last_error`."""
         if isinstance(body, str):
-            return excerpt(body, 300)
-        return excerpt(encode_message(body), 300)
+            return self.quote(body, 300)
+        return self.quote(encode_message(body), 300)

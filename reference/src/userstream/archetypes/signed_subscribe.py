@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from userstream.auth import MarketAuth
 from userstream.data_source import UserStreamTrackerDataSource
-from userstream.frames import SHAPE_ERRORS, FrameKind, OutgoingMessage, encode_message, excerpt
+from userstream.frames import SHAPE_ERRORS, FrameKind, OutgoingMessage, encode_message
 
 if TYPE_CHECKING:
     # cryptography is optional: without it (and its types) the annotations below fall back to Any.
@@ -112,7 +112,7 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
 
     def rejection_text(self, message: Any) -> str:
         """The exchange's own words in a rejection or termination frame."""
-        return excerpt(encode_message(message), 300)
+        return self.quote(encode_message(message), 300)
 
     @abc.abstractmethod
     def is_user_message(self, message: Any) -> bool:
@@ -237,7 +237,8 @@ class Es256JwtAuth(MarketAuth):
         """A compact JWT of ``claims`` signed with the key: header ``{"alg": "ES256", "typ": "JWT", **headers}``."""
         header = {"alg": "ES256", "typ": "JWT", **(headers or {})}
         signing_input = f"{_b64url_json(header)}.{_b64url_json(claims)}"
-        return f"{signing_input}.{_b64url(_sign_es256(self._signing_key, signing_input.encode()))}"
+        signature = self.conceal(_b64url(_sign_es256(self._signing_key, signing_input.encode())))
+        return self.conceal(f"{signing_input}.{signature}")  # the whole token authenticates: never logged
 
 
 def load_es256_private_key(pem: str) -> EllipticCurvePrivateKey:
