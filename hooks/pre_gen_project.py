@@ -1,7 +1,16 @@
 """Check every answer before anything is generated; print one line per problem and stop if there is any.
 
-Cookiecutter renders this file with Jinja before running it. The answers arrive once, as JSON
-data on the last line, and are never pasted into code, so no answer can break or inject into it.
+Cookiecutter renders this file with Jinja before running it. The answers arrive once, as JSON data on
+the last lines, and are never pasted into code, so no answer can break this script.
+
+That is not the same as "no answer can inject": cookiecutter itself renders every answer from a config
+file or the command line as a Jinja template before any hook runs (an expression in double braces
+arrives evaluated, and a template expression can run code). A config file is therefore trusted input, like the template.
+What this hook can do is refuse an answer it sees was rendered from template syntax (it compares the
+raw answers cookiecutter keeps with what they became), and refuse derived values a config file tried
+to set. The same checks of the public answers also run earlier, from the kit's Jinja extension, while
+cookiecutter computes the derived values: a bad answer then stops generation before any directory is
+made (`hooks.kit_extension`).
 """
 
 from __future__ import annotations
@@ -13,35 +22,52 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 ARCHETYPES = ("login_message", "listen_key", "rest_token", "signed_subscribe", "rest_polling")
+ACCOUNT_ARCHETYPES = frozenset(ARCHETYPES) - {"rest_polling"}
+"""The generic archetypes whose connector keeps the account (an account module of its own)."""
 SIGNATURE_ENCODINGS = ("hex", "base64")
 PING_STYLES = ("json", "text", "protocol")
 RUN_TESTS = ("auto", "venv", "current", "skip")
 
-# Modules a generated package must not shadow: the ones it or its tests import, and the names pytest uses.
+# Modules a generated package must not shadow: every top-level module of every distribution the project
+# installs (userstream[test,jwt] and ruff, with all they depend on: tests/test_pre_gen_hook.py checks the
+# list against the installed metadata), the names pytest uses, and the kit's own.
 DEPENDENCY_MODULES = frozenset(
     {
+        "_cffi_backend",
+        "_pytest",
+        "aiohappyeyeballs",
         "aiohttp",
         "aiosignal",
         "attr",
         "attrs",
+        "cffi",
         "conftest",
         "cookiecutter",
         "cryptography",
         "frozenlist",
         "hooks",
+        "idna",
+        "iniconfig",
         "jinja2",
         "multidict",
+        "packaging",
+        "pluggy",
         "propcache",
+        "py",
+        "pycparser",
+        "pygments",
         "pytest",
         "pytest_asyncio",
         "pytest_timeout",
         "ruff",
         "test",
         "tests",
+        "typing_extensions",
         "userstream",
         "yarl",
     }
@@ -49,6 +75,12 @@ DEPENDENCY_MODULES = frozenset(
 MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 MAX_MODULE_NAME = 32
 """Long enough for any exchange; short enough that generated names and lines stay readable."""
+PING_INTERVAL_RANGE = (1.0, 300.0)
+"""Seconds. Faster is a flood (the connection is declared dead after three intervals of silence); slower
+outlives every exchange's idle timeout."""
+# Spelled in pieces: cookiecutter renders this file with Jinja, which would read the markers themselves.
+TEMPLATE_SYNTAX = tuple("{" + second for second in ("{", "%", "#"))
+TEXT_QUESTIONS = ("exchange", "display_name", "description", "ws_url", "rest_url")
 
 
 @dataclass(frozen=True)
@@ -116,6 +148,8 @@ def url_problem(url: Any, schemes: tuple[str, ...]) -> str | None:
         return f"{url!r} must start with {wanted}"
     if not parts.hostname:
         return f"{url!r} has no host"
+    if parts.username is not None or parts.password is not None:
+        return f"{url!r} must not carry credentials (user:password@): they would be baked into the code"
     if parts.query or parts.fragment:
         return f"{url!r} must not carry a query or fragment: the connector adds its own"
     return None
@@ -130,6 +164,9 @@ def interval_problem(value: Any) -> str | None:
         return f"must be a number of seconds, got {value!r}"
     if not math.isfinite(seconds) or seconds <= 0:
         return f"must be a positive number of seconds, got {value!r}"
+    low, high = PING_INTERVAL_RANGE
+    if not low <= seconds <= high:
+        return f"must be between {low:g} and {high:g} seconds, got {value!r}"
     return None
 
 
@@ -177,8 +214,8 @@ CHECKS: Mapping[str, Callable[[Any], str | None]] = {
 }
 
 
-def problems(answers: Mapping[str, Any]) -> list[str]:
-    """Every problem with ``answers``, one line each, named by the question it concerns."""
+def answer_problems(answers: Mapping[str, Any]) -> list[str]:
+    """Every problem with the public answers (and a preset's ``_protocol``), one line each, named by its question."""
     found = []
     for key, check in CHECKS.items():
         if key not in answers:
@@ -190,14 +227,101 @@ def problems(answers: Mapping[str, Any]) -> list[str]:
     return found + protocol_problems(answers)
 
 
-def main(answers: Mapping[str, Any]) -> int:
-    found = problems(answers)
-    for problem in found:
-        print(f"userstream-kit: {problem}", file=sys.stderr)
+# --- derived values: cookiecutter.json computes them with these, through the kit's Jinja filters ---------
+
+
+def class_prefix(answers: Mapping[str, Any]) -> str:
+    """The class-name prefix of the exchange module name: ``gate_io`` gives ``GateIo``."""
+    return "".join(part.capitalize() for part in str(answers["exchange"]).split("_"))
+
+
+def flavour(answers: Mapping[str, Any]) -> str:
+    """Which parts under templates/ the generated files include: a generic archetype's, or a preset exchange's."""
+    protocol = answers.get("_protocol", GENERIC)
+    return f"archetypes/{answers['archetype']}" if protocol == GENERIC else f"exchanges/{protocol}"
+
+
+def account_module(answers: Mapping[str, Any]) -> str:
+    """The account module's name, or "" where the flavour keeps its account elsewhere (no such file is written)."""
+    generic = answers.get("_protocol", GENERIC) == GENERIC
+    return f"{answers['exchange']}_account" if generic and answers["archetype"] in ACCOUNT_ARCHETYPES else ""
+
+
+DERIVED: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    "__class_prefix": class_prefix,
+    "__flavour": flavour,
+    "__account_module": account_module,
+}
+
+
+def derived_problems(answers: Mapping[str, Any]) -> list[str]:
+    """Values the kit derives that a config file set to something else (cookiecutter lets it)."""
+    return [
+        f"{key}: derived from the other answers and cannot be set (expected {derive(answers)!r}, got {answers[key]!r})"
+        for key, derive in DERIVED.items()
+        if key in answers and answers[key] != derive(answers)
+    ]
+
+
+# --- the raw answers, before cookiecutter rendered them ----------------------------------------------------
+
+
+def raw_problems(raw: Mapping[str, Any], rendered: Mapping[str, Any], template: Mapping[str, Any]) -> list[str]:
+    """Answers that were not what they became: template syntax cookiecutter evaluated, or text given as a list.
+
+    ``raw`` is what the config file or command line said (cookiecutter's ``_cookiecutter``); ``template`` is
+    the kit's cookiecutter.json, whose own defaults are templates on purpose.
+    """
+    found = []
+    for key, value in raw.items():
+        if key.startswith("_") or value == template.get(key):
+            continue
+        if key in TEXT_QUESTIONS and not isinstance(value, str):
+            found.append(f"{key}: must be text, got {value!r}")
+        elif isinstance(value, str) and any(marker in value for marker in TEMPLATE_SYNTAX):
+            found.append(
+                f"{key}: answers are data, not templates: {value!r} holds template syntax, which cookiecutter "
+                f"evaluated (into {rendered.get(key)!r}); remove it (a config file is trusted input, like the template)"
+            )
+    return found
+
+
+def problems(
+    answers: Mapping[str, Any],
+    raw: Mapping[str, Any] | None = None,
+    template: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Every problem with ``answers`` (and, given them, the raw answers they were rendered from), one line each."""
+    template = template or {}
+    found = answer_problems(answers) + derived_problems(answers)
+    if raw is not None:
+        found += raw_problems(raw, answers, template)
+    return found
+
+
+NOTHING_GENERATED = "userstream-kit: nothing was generated; answer again with the values fixed."
+
+
+def report(found: list[str]) -> str:
+    """The lines that tell the person generating what to fix."""
+    return "\n".join([*(f"userstream-kit: {problem}" for problem in found), NOTHING_GENERATED])
+
+
+def main(
+    answers: Mapping[str, Any], raw: Mapping[str, Any] | None = None, template: Mapping[str, Any] | None = None
+) -> int:
+    found = problems(answers, raw, template)
     if found:
-        print("userstream-kit: nothing was generated; answer again with the values fixed.", file=sys.stderr)
+        print(report(found), file=sys.stderr)
     return 1 if found else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(json.loads(r"""{{ cookiecutter | tojson }}""")))
+    kit_dir = Path(json.loads(r"""[{{ userstream_kit_dir | tojson }}]""")[0])
+    sys.exit(
+        main(
+            json.loads(r"""{{ cookiecutter | tojson }}"""),
+            raw=json.loads(r"""{{ _cookiecutter | default(none) | tojson }}"""),
+            template=json.loads((kit_dir / "cookiecutter.json").read_text(encoding="utf-8")),
+        )
+    )
