@@ -1,31 +1,47 @@
-"""Jinja filters that turn answers into literals safely, the derived values, and the kit's own location.
+"""The kit's Jinja extension: safe literals, each flavour's parts, a preset's facts, and the derived values.
 
 Answers are pasted into generated code only through these filters: a display name holding quotes,
 backslashes, newlines or any other character must still produce valid, equivalent code.
 
-The derived values in cookiecutter.json (``__class_prefix``, ``__flavour``, ``__account_module``) are
-computed here, by the pre-gen hook's own functions, so that the hook can check them against the same
-definition. Computing the first of them also checks every public answer: cookiecutter does so after the
-last question and before it creates the project directory or records the answers for replay, so a bad
-answer (an exchange name like ``x/../../y``, or 300 characters long) stops generation with the hook's
-one-line reasons and nothing written.
+What a generated project is made of, by flavour (``__template``, set by the nested template chosen in
+the kit's menu):
+
+- a generic connector (``generic/websocket``, ``generic/rest_polling``): the shared skeleton, whose Python
+  files each take one part of the chosen archetype from ``templates/archetypes/<archetype>/`` (Jinja, shaped
+  by the answers);
+- a preset (``exchanges``): the same skeleton, whose Python files are the exchange's home,
+  ``exchanges/<exchange>/``, copied verbatim (real Python the kit lints, types and tests as it is), and
+  whose fixed facts (name, description, archetype...) are that home's ``preset.yaml``.
+
+The derived values (``__class_prefix``, ``__flavour``, ``__account_module``) are computed here, by the
+pre-gen hook's own functions, so that the hook can check them against the same definition. Computing the
+first of them also checks every public answer: cookiecutter does so after the last question and before it
+creates the project directory or records the answers for replay, so a bad answer (an exchange name like
+``x/../../y``, or 300 characters long) stops generation with the hook's one-line reasons and nothing written.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from cookiecutter.exceptions import FailedHookException
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
+from jinja2.runtime import Context
 
 from hooks import pre_gen_project
 
 KIT_DIR = Path(__file__).resolve().parent.parent
 """The checkout of the kit that is generating (for a ``gh:`` template, cookiecutter's clone of it)."""
+EXCHANGES_DIR = KIT_DIR / "exchanges"
+PRESETS = pre_gen_project.PRESETS
+"""The ``__template`` of the nested template that generates presets."""
 
 
 def python_string(value: object) -> str:
@@ -63,6 +79,60 @@ def checked_class_prefix(answers: Mapping[str, Any]) -> str:
     return pre_gen_project.class_prefix(answers)
 
 
+@cache
+def preset_facts(preset: str) -> Mapping[str, Any]:
+    """What ``exchanges/<preset>/preset.yaml`` says of the exchange beyond its code."""
+    answer_file = EXCHANGES_DIR / preset / "preset.yaml"
+    facts: Mapping[str, Any] = yaml.safe_load(answer_file.read_text(encoding="utf-8"))["preset"]
+    return facts
+
+
+def preset_fact(preset: str, name: str) -> Any:
+    return preset_facts(preset).get(name)
+
+
+def extras(names: Sequence[str] | None) -> str:
+    """userstream's extras as a requirement spells them: ``[jwt]``, or nothing."""
+    return f"[{','.join(names)}]" if names else ""
+
+
+@pass_context
+def part(context: Context, name: str) -> str:
+    """The content of the file being rendered: its flavour's part ``name``, without trailing newlines.
+
+    A preset's file is its home's file of the same path, verbatim; a generic connector's is the Jinja part
+    ``templates/<flavour>/<name>.py.jinja``, rendered with the answers. The skeleton's file ends with the
+    one newline the result needs.
+    """
+    answers: Mapping[str, Any] = context["cookiecutter"]
+    if answers["__template"] == PRESETS:
+        assert context.name is not None  # a file of the skeleton, named by its path in it
+        path = context.environment.from_string(context.name).render(cookiecutter=answers)
+        home: Path = EXCHANGES_DIR / answers["__exchange"]
+        return (home / path).read_text(encoding="utf-8").rstrip("\n")
+    template = context.environment.get_template(f"{answers['__flavour']}/{name}.py.jinja")
+    return template.render(context.get_all()).rstrip("\n")
+
+
+@pass_context
+def what_is_left(context: Context) -> str:
+    """The generated README's "What is left to do": a preset's, from its preset.yaml; a generic flavour's part."""
+    answers: Mapping[str, Any] = context["cookiecutter"]
+    if answers["__template"] == PRESETS:
+        what: str = preset_fact(answers["__exchange"], "what_is_left")
+        return "## What is left to do\n\n" + what.rstrip("\n")
+    template = context.environment.get_template(f"{answers['__flavour']}/readme.md.jinja")
+    return template.render(context.get_all()).rstrip()
+
+
+def saved_answers(answers: Mapping[str, Any]) -> str:
+    """The project's ``.cookiecutter.json``: the menu's choice and every public answer, as a config file."""
+    root = json.loads((KIT_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
+    [entry] = [entry for entry in root["template"] if entry.endswith(f"({answers['__template']})")]
+    public = {key: value for key, value in answers.items() if not key.startswith("_")}
+    return json.dumps({"default_context": {"template": entry, **public}}, indent=2, ensure_ascii=False)
+
+
 class KitExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -72,4 +142,11 @@ class KitExtension(Extension):
         environment.filters["kit_class_prefix"] = checked_class_prefix
         environment.filters["kit_flavour"] = pre_gen_project.flavour
         environment.filters["kit_account_module"] = pre_gen_project.account_module
+        environment.filters["kit_preset"] = preset_fact
+        environment.filters["kit_extras"] = extras
+        environment.filters["kit_saved_answers"] = saved_answers
+        environment.globals["kit_part"] = part
+        environment.globals["kit_what_is_left"] = what_is_left
         environment.globals["userstream_kit_dir"] = str(KIT_DIR)
+        # cruft renders the template into a temporary directory to compare versions; no tests belong there.
+        environment.globals["kit_under_cruft"] = "cruft" in sys.modules

@@ -53,7 +53,7 @@ def is_strict(environ: Mapping[str, str]) -> bool:
 
 def signs_jwts(answers: Mapping[str, Any]) -> bool:
     """Whether the connector signs with ES256 JWTs, which need userstream's ``jwt`` extra (cryptography)."""
-    return answers.get("_protocol") == "coinbase_advanced_trade"
+    return "jwt" in answers["__userstream_extras"]
 
 
 def required_modules(answers: Mapping[str, Any]) -> tuple[str, ...]:
@@ -164,7 +164,7 @@ def rerun_hint(python: Path, project: Path) -> str:
 
 
 def main(answers: Mapping[str, Any], kit_dir: Path, project: Path, environ: Mapping[str, str]) -> int:
-    name = answers["exchange"]
+    name = answers["__exchange"]
     strict = is_strict(environ)
     if answers["run_tests"] == "skip":
         say(f"{name}: generated; tests not run (run_tests=skip)")

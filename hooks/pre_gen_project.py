@@ -21,7 +21,6 @@ import math
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,30 +82,9 @@ TEMPLATE_SYNTAX = tuple("{" + second for second in ("{", "%", "#"))
 TEXT_QUESTIONS = ("exchange", "display_name", "description", "ws_url", "rest_url")
 
 
-@dataclass(frozen=True)
-class ExchangeProtocol:
-    """What a real exchange's protocol fixes; None where the answer is the user's to choose."""
-
-    archetype: str
-    passphrase: bool
-    ping_style: str
-    signature_encoding: str | None
-
-
-PROTOCOLS: Mapping[str, ExchangeProtocol] = {
-    "binance": ExchangeProtocol("signed_subscribe", passphrase=False, ping_style="protocol", signature_encoding="hex"),
-    "binance_futures": ExchangeProtocol("listen_key", passphrase=False, ping_style="protocol", signature_encoding=None),
-    "okx": ExchangeProtocol("login_message", passphrase=True, ping_style="text", signature_encoding="base64"),
-    "bybit": ExchangeProtocol("login_message", passphrase=False, ping_style="json", signature_encoding="hex"),
-    "kucoin": ExchangeProtocol("rest_token", passphrase=True, ping_style="json", signature_encoding="base64"),
-    "gate_io": ExchangeProtocol("signed_subscribe", passphrase=False, ping_style="json", signature_encoding="hex"),
-    "kraken": ExchangeProtocol("rest_token", passphrase=False, ping_style="json", signature_encoding="base64"),
-    "coinbase_advanced_trade": ExchangeProtocol(
-        "signed_subscribe", passphrase=False, ping_style="protocol", signature_encoding=None
-    ),
-}
-GENERIC = "generic"
-"""The ``_protocol`` of a connector built from an archetype's own questions rather than a preset."""
+TEMPLATES = ("generic/websocket", "generic/rest_polling", "exchanges")
+"""The nested templates of the kit's menu (root cookiecutter.json), as ``__template`` names them."""
+PRESETS = "exchanges"
 
 
 def module_name_problem(name: Any) -> str | None:
@@ -178,27 +156,6 @@ def boolean_problem(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
 
 
-def protocol_problems(answers: Mapping[str, Any]) -> list[str]:
-    """A preset's exchange fixes some answers; say which ones contradict it."""
-    name = answers.get("_protocol", GENERIC)
-    if name == GENERIC:
-        return []
-    protocol = PROTOCOLS.get(name)
-    if protocol is None:
-        return [f"_protocol: unknown exchange protocol {name!r}; known: {', '.join([GENERIC, *PROTOCOLS])}"]
-    fixed = {
-        "archetype": protocol.archetype,
-        "passphrase": protocol.passphrase,
-        "ping_style": protocol.ping_style,
-        "signature_encoding": protocol.signature_encoding,
-    }
-    return [
-        f"{key}: {name} uses {expected!r}, got {answers.get(key)!r}"
-        for key, expected in fixed.items()
-        if expected is not None and answers.get(key) != expected
-    ]
-
-
 CHECKS: Mapping[str, Callable[[Any], str | None]] = {
     "exchange": module_name_problem,
     "display_name": lambda value: text_problem(value, required=True),
@@ -212,19 +169,19 @@ CHECKS: Mapping[str, Callable[[Any], str | None]] = {
     "ping_interval": interval_problem,
     "run_tests": lambda value: choice_problem(value, RUN_TESTS),
 }
+"""Each question any of the kit's templates asks; a template asks those its flavour uses (a preset: none of
+the connector's). Which preset was chosen, cookiecutter itself checks against the menu."""
 
 
 def answer_problems(answers: Mapping[str, Any]) -> list[str]:
-    """Every problem with the public answers (and a preset's ``_protocol``), one line each, named by its question."""
+    """Every problem with the answers the template asked for, one line each, named by its question."""
     found = []
     for key, check in CHECKS.items():
-        if key not in answers:
-            found.append(f"{key}: missing")
-            continue
-        problem = check(answers[key])
-        if problem is not None:
-            found.append(f"{key}: {problem}")
-    return found + protocol_problems(answers)
+        if key in answers:
+            problem = check(answers[key])
+            if problem is not None:
+                found.append(f"{key}: {problem}")
+    return found
 
 
 # --- derived values: cookiecutter.json computes them with these, through the kit's Jinja filters ---------
@@ -232,35 +189,41 @@ def answer_problems(answers: Mapping[str, Any]) -> list[str]:
 
 def class_prefix(answers: Mapping[str, Any]) -> str:
     """The class-name prefix of the exchange module name: ``gate_io`` gives ``GateIo``."""
-    return "".join(part.capitalize() for part in str(answers["exchange"]).split("_"))
+    return "".join(part.capitalize() for part in str(answers["__exchange"]).split("_"))
 
 
 def flavour(answers: Mapping[str, Any]) -> str:
-    """Which parts under templates/ the generated files include: a generic archetype's, or a preset exchange's."""
-    protocol = answers.get("_protocol", GENERIC)
-    return f"archetypes/{answers['archetype']}" if protocol == GENERIC else f"exchanges/{protocol}"
+    """Where the connector's parts come from: a generic archetype's Jinja parts, or a preset exchange's home."""
+    if answers["__template"] == PRESETS:
+        return f"exchanges/{answers['__exchange']}"
+    return f"archetypes/{answers['__archetype']}"
 
 
 def account_module(answers: Mapping[str, Any]) -> str:
     """The account module's name, or "" where the flavour keeps its account elsewhere (no such file is written)."""
-    generic = answers.get("_protocol", GENERIC) == GENERIC
-    return f"{answers['exchange']}_account" if generic and answers["archetype"] in ACCOUNT_ARCHETYPES else ""
+    generic = answers["__template"] != PRESETS
+    return f"{answers['__exchange']}_account" if generic and answers["__archetype"] in ACCOUNT_ARCHETYPES else ""
 
 
-DERIVED: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
-    "__class_prefix": class_prefix,
-    "__flavour": flavour,
-    "__account_module": account_module,
-}
+def derived_problems(answers: Mapping[str, Any], template: Mapping[str, Any]) -> list[str]:
+    """Private values that a config file set to something else than the template makes of the answers.
 
+    ``template`` is the chosen nested template's cookiecutter.json; each ``__`` value is rendered again
+    from it, with the kit's own extension, and must be what generation got.
+    """
+    if answers.get("__template") not in TEMPLATES:
+        return [f"__template: set by the template and cannot be changed (got {answers.get('__template')!r})"]
+    from jinja2 import Environment, StrictUndefined  # cookiecutter's own dependency, in the interpreter running this
 
-def derived_problems(answers: Mapping[str, Any]) -> list[str]:
-    """Values the kit derives that a config file set to something else (cookiecutter lets it)."""
-    return [
-        f"{key}: derived from the other answers and cannot be set (expected {derive(answers)!r}, got {answers[key]!r})"
-        for key, derive in DERIVED.items()
-        if key in answers and answers[key] != derive(answers)
-    ]
+    environment = Environment(undefined=StrictUndefined, extensions=["hooks.kit_extension.KitExtension"])
+    found = []
+    for key, raw in template.items():
+        if not key.startswith("__") or isinstance(raw, dict) or key not in answers:
+            continue
+        expected = environment.from_string(raw).render(cookiecutter=answers) if isinstance(raw, str) else raw
+        if answers[key] != expected:
+            found.append(f"{key}: set by the template, not an answer (expected {expected!r}, got {answers[key]!r})")
+    return found
 
 
 # --- the raw answers, before cookiecutter rendered them ----------------------------------------------------
@@ -287,15 +250,18 @@ def raw_problems(raw: Mapping[str, Any], rendered: Mapping[str, Any], template: 
 
 
 def problems(
-    answers: Mapping[str, Any],
-    raw: Mapping[str, Any] | None = None,
-    template: Mapping[str, Any] | None = None,
+    answers: Mapping[str, Any], raw: Mapping[str, Any] | None = None, template: Mapping[str, Any] | None = None
 ) -> list[str]:
-    """Every problem with ``answers`` (and, given them, the raw answers they were rendered from), one line each."""
-    template = template or {}
-    found = answer_problems(answers) + derived_problems(answers)
-    if raw is not None:
-        found += raw_problems(raw, answers, template)
+    """Every problem with ``answers``, one line each.
+
+    Given the nested template's cookiecutter.json and the raw answers they were rendered from, also what
+    a config file overrode or smuggled in.
+    """
+    found = answer_problems(answers)
+    if template is not None and not found:
+        found += derived_problems(answers, template)
+        if raw is not None:
+            found += raw_problems(raw, answers, template)
     return found
 
 
@@ -307,9 +273,10 @@ def report(found: list[str]) -> str:
     return "\n".join([*(f"userstream-kit: {problem}" for problem in found), NOTHING_GENERATED])
 
 
-def main(
-    answers: Mapping[str, Any], raw: Mapping[str, Any] | None = None, template: Mapping[str, Any] | None = None
-) -> int:
+def main(answers: Mapping[str, Any], raw: Mapping[str, Any] | None = None, kit_dir: Path | None = None) -> int:
+    template = None
+    if kit_dir is not None and answers.get("__template") in TEMPLATES:
+        template = json.loads((kit_dir / answers["__template"] / "cookiecutter.json").read_text(encoding="utf-8"))
     found = problems(answers, raw, template)
     if found:
         print(report(found), file=sys.stderr)
@@ -318,10 +285,11 @@ def main(
 
 if __name__ == "__main__":
     kit_dir = Path(json.loads(r"""[{{ userstream_kit_dir | tojson }}]""")[0])
+    sys.path.insert(0, str(kit_dir))  # the kit's extension renders the template's derived values again
     sys.exit(
         main(
             json.loads(r"""{{ cookiecutter | tojson }}"""),
             raw=json.loads(r"""{{ _cookiecutter | default(none) | tojson }}"""),
-            template=json.loads((kit_dir / "cookiecutter.json").read_text(encoding="utf-8")),
+            kit_dir=kit_dir,
         )
     )

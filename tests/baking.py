@@ -17,8 +17,12 @@ import pytest
 import yaml
 
 KIT = Path(__file__).resolve().parent.parent
-PRESETS = sorted(KIT.glob("presets/*.yaml"))
 STRICT = "USERSTREAM_KIT_STRICT"
+WEBSOCKET = "websocket (generic/websocket)"
+POLLING = "rest_polling (generic/rest_polling)"
+PRESET = "preset (exchanges)"
+"""The kit's menu (its root cookiecutter.json): which nested template generates."""
+PRESETS = sorted(path.parent.name for path in KIT.glob("exchanges/*/preset.yaml"))
 
 
 class BakeResult(Protocol):
@@ -31,10 +35,18 @@ class Cookies(Protocol):
     def bake(self, extra_context: Mapping[str, Any] | None = None, template: str | None = None) -> BakeResult: ...
 
 
-def preset_answers(preset: Path) -> dict[str, Any]:
-    """A preset file's answers, as ``cookiecutter --config-file`` would apply them."""
-    answers: dict[str, Any] = yaml.safe_load(preset.read_text())["default_context"]
+def preset_answers(preset: str) -> dict[str, Any]:
+    """A preset's answers, from ``exchanges/<preset>/preset.yaml``, as ``--config-file`` applies them."""
+    answer_file = KIT / "exchanges" / preset / "preset.yaml"
+    answers: dict[str, Any] = yaml.safe_load(answer_file.read_text())["default_context"]
     return answers
+
+
+def generic_answers(archetype: str, **answers: Any) -> dict[str, Any]:
+    """The answers that choose a generic connector of ``archetype`` from the menu, with ``answers`` on top."""
+    if archetype == "rest_polling":
+        return {"template": POLLING, **answers}
+    return {"template": WEBSOCKET, "archetype": archetype, **answers}
 
 
 @pytest.fixture
@@ -78,4 +90,4 @@ def assert_clean_project(project: Path) -> None:
         result = ruff(*check, cwd=project)
         assert result.returncode == 0, f"ruff {' '.join(check)}:\n{result.stdout}{result.stderr}"
     answers = json.loads((project / ".cookiecutter.json").read_text())["default_context"]
-    assert answers["exchange"] == project.name
+    assert answers.get("exchange", answers.get("preset")) == project.name

@@ -6,6 +6,7 @@ in strict mode, so a failing generated test fails the bake.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from baking import KIT, PRESETS, assert_clean_project, preset_answers
+from baking import KIT, PRESETS, assert_clean_project, generic_answers, preset_answers
 from cookiecutter.main import cookiecutter
 
 GENERIC_VARIANTS: list[dict[str, Any]] = [
@@ -41,31 +42,32 @@ def variant_id(answers: dict[str, Any]) -> str:
 def test_each_archetype_bakes_a_clean_project_whose_tests_pass(
     bake: Callable[..., Path], answers: dict[str, Any], capfd: pytest.CaptureFixture[str]
 ) -> None:
-    project = bake(**answers, run_tests="current")
+    project = bake(**generic_answers(**answers), run_tests="current")
     assert f"{answers.get('exchange', 'acme')}: generated tests passed" in capfd.readouterr().out
     assert_clean_project(project)
 
 
-@pytest.mark.parametrize("preset", PRESETS, ids=lambda path: path.stem)
-def test_each_preset_bakes_its_exchange_and_the_tests_pass(
-    bake: Callable[..., Path], preset: Path, capfd: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("preset", PRESETS)
+def test_each_preset_bakes_its_exchange_from_its_home_and_the_tests_pass(
+    bake: Callable[..., Path], preset: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    answers = preset_answers(preset)
-    project = bake(**answers, run_tests="current")
-    assert f"{answers['exchange']}: generated tests passed" in capfd.readouterr().out
+    project = bake(**preset_answers(preset), run_tests="current")
+    assert f"{preset}: generated tests passed" in capfd.readouterr().out
     assert_clean_project(project)
-    constants = (project / answers["exchange"] / f"{answers['exchange']}_constants.py").read_text()
-    assert repr(answers["ws_url"]).strip("'") in constants
+    home = KIT / "exchanges" / preset
+    for source in [*home.glob(f"{preset}/*.py"), *home.glob("tests/*.py")]:
+        copy = project / source.relative_to(home)
+        assert copy.read_bytes() == source.read_bytes(), f"{copy.relative_to(project)} is its home's file, verbatim"
 
 
-def test_every_preset_exchange_has_a_preset_file() -> None:
-    from hooks.pre_gen_project import PROTOCOLS
-
-    assert {preset.stem for preset in PRESETS} == set(PROTOCOLS)
+def test_the_menu_offers_every_preset_with_a_home() -> None:
+    menu = json.loads((KIT / "exchanges" / "cookiecutter.json").read_text())
+    assert menu["preset"] == PRESETS
+    assert sorted(menu["__prompts__"]["preset"]) == sorted(["__prompt__", *PRESETS])
 
 
 def test_only_the_chosen_archetype_is_generated(bake: Callable[..., Path]) -> None:
-    project = bake(archetype="listen_key", run_tests="skip")
+    project = bake(**generic_answers("listen_key"), run_tests="skip")
     source = (project / "acme" / "acme_api_user_stream_data_source.py").read_text()
     assert "ListenKeyDataSource" in source
     for other in ("LoginMessageDataSource", "RestTokenDataSource", "SignedSubscribeDataSource", "RestPolling"):
@@ -75,14 +77,14 @@ def test_only_the_chosen_archetype_is_generated(bake: Callable[..., Path]) -> No
 @pytest.mark.parametrize(
     ("answers", "reconciles"),
     [
-        ({"archetype": "login_message"}, True),
-        ({"archetype": "signed_subscribe"}, True),
-        ({"archetype": "rest_token"}, True),
-        ({"archetype": "listen_key"}, True),
-        ({"archetype": "rest_polling"}, False),
-        (preset_answers(KIT / "presets" / "kucoin.yaml"), False),
+        (generic_answers("login_message"), True),
+        (generic_answers("signed_subscribe"), True),
+        (generic_answers("rest_token"), True),
+        (generic_answers("listen_key"), True),
+        (generic_answers("rest_polling"), False),
+        (preset_answers("kucoin"), False),
     ],
-    ids=lambda value: value.get("_protocol", value["archetype"]) if isinstance(value, dict) else str(value),
+    ids=lambda value: value.get("preset", value.get("archetype", "rest_polling")) if isinstance(value, dict) else "",
 )
 def test_only_the_reconciling_connectors_have_an_account_module(
     bake: Callable[..., Path], answers: dict[str, Any], reconciles: bool
@@ -140,18 +142,20 @@ def test_a_cloned_template_works_as_a_gh_template_would(tmp_path: Path) -> None:
     assert "clone_test: generated tests passed" in result.stdout
 
 
-def test_the_saved_answers_regenerate_the_same_project(bake: Callable[..., Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "answers",
+    [generic_answers("rest_token", display_name='Kraken "Pro"\\'), preset_answers("kraken")],
+    ids=["generic", "preset"],
+)
+def test_the_saved_answers_regenerate_the_same_project(
+    bake: Callable[..., Path], tmp_path: Path, answers: dict[str, Any]
+) -> None:
     """What both READMEs promise: ``--config-file <project>/.cookiecutter.json`` rebuilds the project as it was."""
-    answers = {**preset_answers(KIT / "presets" / "kraken.yaml"), "display_name": 'Kraken "Pro"\\', "run_tests": "skip"}
-    first = bake(**answers)
-    again = Path(
-        cookiecutter(
-            str(KIT),
-            no_input=True,
-            config_file=str(first / ".cookiecutter.json"),
-            output_dir=str(tmp_path / "again"),
-        )
-    )
+    first = bake(**answers, run_tests="skip")
+    config = tmp_path / "config.json"
+    saved = json.loads((first / ".cookiecutter.json").read_text())
+    config.write_text(json.dumps({**saved, "replay_dir": str(tmp_path / "replay")}))
+    again = Path(cookiecutter(str(KIT), no_input=True, config_file=str(config), output_dir=str(tmp_path / "again")))
     files = sorted(path.relative_to(first) for path in first.rglob("*") if path.is_file())
     assert files == sorted(path.relative_to(again) for path in again.rglob("*") if path.is_file())
     for relative in files:

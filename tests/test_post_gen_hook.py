@@ -12,7 +12,7 @@ from baking import KIT
 
 from hooks import post_gen_project as hook
 
-ANSWERS: dict[str, Any] = {"exchange": "acme", "run_tests": "current", "_protocol": "generic"}
+ANSWERS: dict[str, Any] = {"__exchange": "acme", "run_tests": "current", "__userstream_extras": ""}
 
 
 def write_project(root: Path, test_body: str) -> Path:
@@ -80,7 +80,7 @@ def test_auto_uses_this_python_only_when_it_has_every_test_dependency(
 
 
 def test_the_venv_gets_userstream_from_the_kit_and_the_project_with_its_dev_tools() -> None:
-    command = hook.install_command(Path("/p/.venv/bin/python"), KIT, {"_protocol": "coinbase_advanced_trade"})
+    command = hook.install_command(Path("/p/.venv/bin/python"), KIT, {"__userstream_extras": "[jwt]"})
     assert command[:4] == ["/p/.venv/bin/python", "-m", "pip", "install"]
     assert f"userstream[test,jwt] @ {(KIT / 'reference').as_uri()}" in command
     assert command[-2:] == ["-e", ".[dev]"]

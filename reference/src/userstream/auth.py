@@ -10,15 +10,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 Digest = Literal["sha256", "sha512"]
 Encoding = Literal["hex", "base64"]
 
 _DIGESTS: dict[str, Callable[[], Any]] = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
 _REDACTED = "***"
-_REMEMBERED_VALUES = 256
-"""How many signatures, tokens and keys `redact` remembers: older ones have long expired."""
+_REMEMBERED_VALUES = 1024
+"""How many forms of signatures, tokens and keys `redact` remembers: older ones have long expired."""
 _SHORTEST_CONCEALED = 8
 """Shorter values (a nonce, a version number) are not credentials, and blanking them would garble logs."""
 
@@ -158,8 +158,8 @@ class MarketAuth:
         characters are not credentials and are left alone.
         """
         if len(value) >= _SHORTEST_CONCEALED:
-            # As written, and as a query string carries it (an error page may echo the request's URL).
-            for form in {value, quote(value, safe="")}:
+            # As written, and as a query string may carry it (an error page may echo the request's URL).
+            for form in {value, quote(value, safe=""), quote(value), quote_plus(value)}:
                 self._concealed[form] = None
                 self._concealed.move_to_end(form)
             while len(self._concealed) > _REMEMBERED_VALUES:

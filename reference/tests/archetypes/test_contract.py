@@ -1,5 +1,7 @@
 """The connector contract (`userstream.testing.contract`) holds for the reference, OKX and HTX connectors.
 
+OKX's is the kit's preset, run with the harness its generated project runs (exchanges/okx/tests/okx_harness.py).
+
 Generated connectors run the same contract in their own tests; here it is checked against
 connectors whose behaviour the archetype tests establish independently.
 """
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 from htx_connector import HtxAuth, HtxUserStreamDataSource
-from okx_connector import OkxAPIUserStreamDataSource
+from okx_harness import OkxHarness
 from reference_connector import (
     ReconcilingReferenceAuth,
     ReconcilingReferenceDataSource,
@@ -20,7 +22,7 @@ from reference_connector import (
     ReferenceDataSource,
 )
 
-from userstream.testing import Credentials, Dialect, FakeExchange, ReferenceDialect
+from userstream.testing import Dialect, FakeExchange, ReferenceDialect
 from userstream.testing.accounts import ExchangeAccount
 from userstream.testing.contract import (
     PollingHarness,
@@ -30,7 +32,7 @@ from userstream.testing.contract import (
     WebSocketHarness,
     WebSocketUserStreamContract,
 )
-from userstream.testing.dialects import htx, okx, reference
+from userstream.testing.dialects import htx, reference
 
 
 class ReferenceHarness(WebSocketHarness):
@@ -62,29 +64,6 @@ class ReconcilingReferenceHarness(ReconcilingHarness):
         order = reference.ReferenceOrder("1", "BTC-USDT", "buy", "limit", Decimal(1), Decimal(1), None, 1, 1)
         balance = {"asset": "BTC", "total": "1", "available": "1", "time": 2}
         return [{"channel": "orders", "data": order.as_json()}, {"channel": "balances", "data": balance}]
-
-
-class OkxHarness(WebSocketHarness):
-    data_source_class = OkxAPIUserStreamDataSource
-
-    def dialect(self) -> Dialect:
-        return okx.OkxDialect()
-
-    def credentials(self) -> Credentials:
-        return okx.credentials()
-
-    def install(self, exchange: FakeExchange) -> None:
-        okx.install(exchange)
-
-    def endpoints(self, exchange: FakeExchange) -> Mapping[str, str]:
-        return {"ws_url": okx.private_url(exchange), "rest_url": exchange.rest_url}
-
-    def user_events(self) -> Sequence[Any]:
-        return [
-            okx.order_update("1"),
-            okx.fill("1", "7", fill_sz="0.01", fill_px="30000"),
-            okx.balance_update("USDT", cash_bal="100", avail_bal="90"),
-        ]
 
 
 class HtxHarness(PollingHarness):

@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 
 import aiohttp
 import pytest
-from binance_futures_connector import BinanceFuturesUserStreamDataSource, BinanceSpotListenKeyDataSource
+from binance_futures.binance_futures_api_user_stream_data_source import BinanceFuturesAPIUserStreamDataSource
+from binance_spot_listen_key_connector import BinanceSpotListenKeyDataSource
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, next_message, start_listening
 
 from userstream import ConnectionTarget, FrameKind, MarketAuth, ReconnectPolicy, StreamState, StreamTimings
@@ -78,7 +79,7 @@ def _venue_parts(name: str) -> tuple[Dialect, type[ListenKeyDataSource], EventBu
     if name == "futures":
         return (
             futures.BinanceListenKeyDialect(),
-            BinanceFuturesUserStreamDataSource,
+            BinanceFuturesAPIUserStreamDataSource,
             lambda: futures.fill(symbol="BTCUSDT", client_order_id="bot-1"),
             lambda: futures.account_update([futures.balance("USDT", "1000.5")], [futures.position("BTCUSDT", "0.001")]),
         )
@@ -167,7 +168,7 @@ async def test_a_refused_api_key_is_an_authentication_error_in_binances_words_re
 
 
 async def test_a_missing_api_key_header_gets_binances_format_error() -> None:
-    class NoHeader(BinanceFuturesUserStreamDataSource):
+    class NoHeader(BinanceFuturesAPIUserStreamDataSource):
         API_KEY_HEADER = "X-Something-Else"
 
     async with _open_venue("futures") as venue:
@@ -423,7 +424,7 @@ async def test_a_failed_delete_on_stop_is_logged_not_raised(venue: Venue, caplog
 async def test_stop_does_not_hang_when_binance_does_not_answer_the_delete(
     venue: Venue, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class QuickClose(BinanceFuturesUserStreamDataSource):
+    class QuickClose(BinanceFuturesAPIUserStreamDataSource):
         CLOSE_TIMEOUT: ClassVar[float] = 0.2
 
     release = asyncio.Event()
@@ -493,7 +494,7 @@ def _offline(connector: type[ListenKeyDataSource]) -> ListenKeyDataSource:
 
 
 def test_frames_are_classified_for_the_loop() -> None:
-    futures_source = _offline(BinanceFuturesUserStreamDataSource)
+    futures_source = _offline(BinanceFuturesAPIUserStreamDataSource)
     spot_source = _offline(BinanceSpotListenKeyDataSource)
     expired = futures.listen_key_expired("pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1")
     for source in (futures_source, spot_source):
@@ -518,10 +519,14 @@ def test_a_connector_must_set_the_archetypes_constants() -> None:
     with pytest.raises(TypeError, match="must set API_KEY_HEADER, KEEPALIVE_INTERVAL, EVENT_TYPE_FIELD"):
         _offline(Incomplete)
     with pytest.raises(ValueError, match="needs a MarketAuth"):
-        BinanceFuturesUserStreamDataSource(None, ws_url="wss://x/ws", rest_url="https://x")
+        BinanceFuturesAPIUserStreamDataSource(None, ws_url="wss://x/ws", rest_url="https://x")
+
+    class NoRestUrl(BinanceFuturesAPIUserStreamDataSource):
+        REST_URL = None
+
     with pytest.raises(ValueError, match="needs a rest_url"):
-        BinanceFuturesUserStreamDataSource(MarketAuth("k", "s"), ws_url="wss://x/ws")
+        NoRestUrl(MarketAuth("k", "s"), ws_url="wss://x/ws")
     with pytest.raises(ValueError, match="keepalive_interval must be a positive"):
-        BinanceFuturesUserStreamDataSource(
+        BinanceFuturesAPIUserStreamDataSource(
             MarketAuth("k", "s"), ws_url="wss://x/ws", rest_url="https://x", keepalive_interval=0
         )

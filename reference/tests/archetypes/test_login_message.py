@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import pytest
-from bybit_connector import BybitAPIUserStreamDataSource
-from okx_connector import OkxAPIUserStreamDataSource
+from bybit.bybit_api_user_stream_data_source import BybitAPIUserStreamDataSource
+from okx.okx_api_user_stream_data_source import OkxAPIUserStreamDataSource
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, next_message, start_listening
 
 from userstream import FrameKind, MarketAuth, StreamState, StreamTimings

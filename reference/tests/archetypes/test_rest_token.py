@@ -12,8 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from kraken_connector import KrakenAPIUserStreamDataSource, KrakenAuth
-from kucoin_connector import KucoinAPIUserStreamDataSource, KucoinAuth
+from kraken.kraken_api_user_stream_data_source import KrakenAPIUserStreamDataSource
+from kraken.kraken_auth import KrakenAuth
+from kucoin.kucoin_api_user_stream_data_source import KucoinAPIUserStreamDataSource
+from kucoin.kucoin_auth import KucoinAuth
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, next_message, start_listening
 
 from userstream import AuthenticationError, StreamState, StreamTimings, UserStreamTrackerDataSource

@@ -18,9 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from binance_spot_connector import BinanceSpotAuth, BinanceSpotUserStreamDataSource
-from coinbase_connector import CoinbaseAuth, CoinbaseUserStreamDataSource
-from gate_io_connector import GateIoAuth, GateIoSpotUserStreamDataSource
+from binance.binance_api_user_stream_data_source import BinanceAPIUserStreamDataSource
+from binance.binance_auth import BinanceAuth
+from coinbase_advanced_trade.coinbase_advanced_trade_api_user_stream_data_source import (
+    CoinbaseAdvancedTradeAPIUserStreamDataSource,
+)
+from coinbase_advanced_trade.coinbase_advanced_trade_auth import CoinbaseAdvancedTradeAuth
+from gate_io.gate_io_api_user_stream_data_source import GateIoAPIUserStreamDataSource
+from gate_io.gate_io_auth import GateIoAuth
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, next_message, start_listening
 
 from userstream import FrameKind, MarketAuth, ReconnectPolicy, StreamState
@@ -125,10 +130,10 @@ class Venue:
 
 class BinanceVenue(Venue):
     def auth(self, secret: str | None = None, clock: Callable[[], float] = time.time) -> MarketAuth:
-        return BinanceSpotAuth(self.credentials.api_key, secret or self.credentials.secret, clock=clock)
+        return BinanceAuth(self.credentials.api_key, secret or self.credentials.secret, clock=clock)
 
     def source_class(self) -> type[SignedSubscribeDataSource]:
-        return BinanceSpotUserStreamDataSource
+        return BinanceAPIUserStreamDataSource
 
     def signed_requests(self, connection: Connection) -> list[dict[str, Any]]:
         return [m for m in connection.received if m.get("method") == binance.SUBSCRIBE_METHOD]
@@ -148,7 +153,7 @@ class GateVenue(Venue):
         return GateIoAuth(self.credentials.api_key, secret or self.credentials.secret, clock=clock)
 
     def source_class(self) -> type[SignedSubscribeDataSource]:
-        return GateIoSpotUserStreamDataSource
+        return GateIoAPIUserStreamDataSource
 
     def signed_requests(self, connection: Connection) -> list[dict[str, Any]]:
         return [m for m in connection.received if m.get("event") == "subscribe"]
@@ -162,10 +167,10 @@ class GateVenue(Venue):
 
 class CoinbaseVenue(Venue):
     def auth(self, secret: str | None = None, clock: Callable[[], float] = time.time) -> MarketAuth:
-        return CoinbaseAuth(self.credentials.api_key, secret or self.credentials.secret, clock=clock)
+        return CoinbaseAdvancedTradeAuth(self.credentials.api_key, secret or self.credentials.secret, clock=clock)
 
     def source_class(self) -> type[SignedSubscribeDataSource]:
-        return CoinbaseUserStreamDataSource
+        return CoinbaseAdvancedTradeAPIUserStreamDataSource
 
     def signed_requests(self, connection: Connection) -> list[dict[str, Any]]:
         return [m for m in connection.received if m.get("type") == "subscribe"]
@@ -413,7 +418,7 @@ async def test_binance_a_failing_time_endpoint_is_retried_with_backoff_not_fatal
 
 
 async def test_binance_a_reply_to_another_request_neither_completes_nor_fails_the_handshake() -> None:
-    data_source = BinanceSpotUserStreamDataSource(BinanceSpotAuth("k", "s"), ws_url="ws://unused")
+    data_source = BinanceAPIUserStreamDataSource(BinanceAuth("k", "s"), ws_url="ws://unused")
     (request,) = data_source.login_messages()
     assert isinstance(request, dict)
     assert data_source.awaiting_replies == {request["id"]: "userDataStream.subscribe.signature"}
@@ -433,16 +438,16 @@ async def test_binance_a_reply_to_another_request_neither_completes_nor_fails_th
 
 
 def test_a_connector_with_inconsistent_constants_fails_when_created_not_in_the_loop() -> None:
-    class NoChannels(GateIoSpotUserStreamDataSource):
+    class NoChannels(GateIoAPIUserStreamDataSource):
         CHANNELS = ()
 
-    class TwoSignedLogins(BinanceSpotUserStreamDataSource):
+    class TwoSignedLogins(BinanceAPIUserStreamDataSource):
         CHANNELS = ("userDataStream.subscribe.signature", "userDataStream.subscribe.signature")
 
     with pytest.raises(TypeError, match="names no CHANNELS"):
         NoChannels(GateIoAuth("k", "s"), ws_url="ws://unused")
     with pytest.raises(TypeError, match="a signed login is one request"):
-        TwoSignedLogins(BinanceSpotAuth("k", "s"), ws_url="ws://unused")
+        TwoSignedLogins(BinanceAuth("k", "s"), ws_url="ws://unused")
 
 
 def test_binance_signature_payload_is_the_sorted_query_binance_documents() -> None:
@@ -511,7 +516,7 @@ async def test_gate_a_revoked_key_mid_stream_backs_off_until_restored(gate_venue
 async def test_gate_a_refused_channel_is_a_subscription_error_not_a_credential_error(
     gate_venue: Venue, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class WithUnknownChannel(GateIoSpotUserStreamDataSource):
+    class WithUnknownChannel(GateIoAPIUserStreamDataSource):
         CHANNELS = ("spot.orders", "spot.no_such_channel")
 
     data_source = WithUnknownChannel(
@@ -586,16 +591,20 @@ def test_coinbase_a_replayed_jwt_is_refused() -> None:
     private, public = ec_key_pair()
     dialect = coinbase.CoinbaseAdvancedTradeDialect(public)
     credentials = Credentials(api_key=COINBASE_KEY_NAME, secret=private)
-    message = {"type": "subscribe", "channel": "user", "jwt": CoinbaseAuth(COINBASE_KEY_NAME, private).websocket_jwt()}
+    message = {
+        "type": "subscribe",
+        "channel": "user",
+        "jwt": CoinbaseAdvancedTradeAuth(COINBASE_KEY_NAME, private).websocket_jwt(),
+    }
     assert dialect.check_subscribe(message, credentials, time.time()) is None
     assert dialect.check_subscribe(message, credentials, time.time()) == "authentication failure"
-    expired = {**message, "jwt": CoinbaseAuth(COINBASE_KEY_NAME, private).websocket_jwt()}
+    expired = {**message, "jwt": CoinbaseAdvancedTradeAuth(COINBASE_KEY_NAME, private).websocket_jwt()}
     assert dialect.check_subscribe(expired, credentials, time.time() + 121) == "authentication failure"
 
 
 def test_es256_auth_fails_at_once_on_a_secret_that_is_not_an_ec_key() -> None:
     with pytest.raises(ValueError, match="not a PEM private key"):
-        CoinbaseAuth(COINBASE_KEY_NAME, "an HMAC secret, not a PEM key")
+        CoinbaseAdvancedTradeAuth(COINBASE_KEY_NAME, "an HMAC secret, not a PEM key")
 
 
 def test_es256_auth_without_cryptography_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

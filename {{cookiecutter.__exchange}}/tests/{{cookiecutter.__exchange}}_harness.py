@@ -1,0 +1,1 @@
+{{ kit_part("harness") }}

@@ -1,1 +1,0 @@
-{% include cookiecutter.__flavour ~ "/test_messages.py.jinja" %}

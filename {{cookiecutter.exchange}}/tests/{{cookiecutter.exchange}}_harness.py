@@ -1,1 +1,0 @@
-{% include cookiecutter.__flavour ~ "/harness.py.jinja" %}

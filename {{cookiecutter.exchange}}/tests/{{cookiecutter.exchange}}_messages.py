@@ -1,1 +1,0 @@
-{% include cookiecutter.__flavour ~ "/messages.py.jinja" %}

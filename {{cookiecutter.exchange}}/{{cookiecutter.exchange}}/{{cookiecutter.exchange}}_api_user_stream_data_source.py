@@ -1,1 +1,0 @@
-{% include cookiecutter.__flavour ~ "/data_source.py.jinja" %}
