@@ -41,6 +41,8 @@ KIT_DIR = Path(__file__).resolve().parent.parent
 """The checkout of the kit that is generating (for a ``gh:`` template, cookiecutter's clone of it)."""
 EXCHANGES_DIR = KIT_DIR / "exchanges"
 PRESETS = pre_gen_project.PRESETS
+LINE_LENGTH = 120
+"""The generated projects' (and the kit's) ruff line length."""
 """The ``__template`` of the nested template that generates presets."""
 
 
@@ -55,6 +57,27 @@ def toml_escape(value: object) -> str:
     The template keeps its quotes (``"{{ ... | toml_escape }}"``) so that it stays valid TOML itself.
     """
     return json.dumps(str(value), ensure_ascii=False)[1:-1].replace("\x7f", "\\u007f")
+
+
+def from_import(module: str, *names: str) -> str:
+    """``from module import a, b`` as ruff formats it: on one line if it fits, else one name a line."""
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= LINE_LENGTH:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in names) + ")"
+
+
+def definition(name: str, parameters: str, returns: str = "None", *, indent: str = "", prefix: str = "def") -> str:
+    """A ``def`` line as ruff formats it: on one line if it fits; else the parameters on one line of their own;
+    else one parameter a line, with a trailing comma. ``parameters`` are comma-separated, without nesting."""
+    line = f"{indent}{prefix} {name}({parameters}) -> {returns}:"
+    if len(line) <= LINE_LENGTH:
+        return line
+    inner = f"{indent}    {parameters}"
+    if len(inner) <= LINE_LENGTH and "," in parameters:
+        return f"{indent}{prefix} {name}(\n{inner}\n{indent}) -> {returns}:"
+    exploded = "".join(f"{indent}    {parameter.strip()},\n" for parameter in parameters.split(","))
+    return f"{indent}{prefix} {name}(\n{exploded}{indent}) -> {returns}:"
 
 
 def one_line(value: object) -> str:
@@ -126,10 +149,14 @@ def what_is_left(context: Context) -> str:
 
 
 def saved_answers(answers: Mapping[str, Any]) -> str:
-    """The project's ``.cookiecutter.json``: the menu's choice and every public answer, as a config file."""
+    """The project's ``.cookiecutter.json``: the menu's choice and every public answer, as a config file.
+
+    ``run_tests`` is left out: it is how this generation ran, not what the project is, so a project
+    regenerated from these answers is the same however its tests are (or are not) run.
+    """
     root = json.loads((KIT_DIR / "cookiecutter.json").read_text(encoding="utf-8"))
     [entry] = [entry for entry in root["template"] if entry.endswith(f"({answers['__template']})")]
-    public = {key: value for key, value in answers.items() if not key.startswith("_")}
+    public = {key: value for key, value in answers.items() if not key.startswith("_") and key != "run_tests"}
     return json.dumps({"default_context": {"template": entry, **public}}, indent=2, ensure_ascii=False)
 
 
@@ -146,6 +173,8 @@ class KitExtension(Extension):
         environment.filters["kit_extras"] = extras
         environment.filters["kit_saved_answers"] = saved_answers
         environment.globals["kit_part"] = part
+        environment.globals["kit_from_import"] = from_import
+        environment.globals["kit_def"] = definition
         environment.globals["kit_what_is_left"] = what_is_left
         environment.globals["userstream_kit_dir"] = str(KIT_DIR)
         # cruft renders the template into a temporary directory to compare versions; no tests belong there.

@@ -1,3 +1,5 @@
+{%- set package = cookiecutter.__exchange -%}
+{%- set prefix = cookiecutter.__class_prefix -%}
 """Runs the user stream in the background: ``start()``, read ``user_stream``, ``stop()``."""
 
 from __future__ import annotations
@@ -6,23 +8,23 @@ from typing import Any
 
 from userstream import UserStreamTracker
 
-from {{ cookiecutter.__exchange }}.{{ cookiecutter.__exchange }}_api_user_stream_data_source import {{ cookiecutter.__class_prefix }}APIUserStreamDataSource
-from {{ cookiecutter.__exchange }}.{{ cookiecutter.__exchange }}_auth import {{ cookiecutter.__class_prefix }}Auth
+{{ kit_from_import(package ~ "." ~ package ~ "_api_user_stream_data_source", prefix ~ "APIUserStreamDataSource") }}
+{{ kit_from_import(package ~ "." ~ package ~ "_auth", prefix ~ "Auth") }}
 
 
-class {{ cookiecutter.__class_prefix }}UserStreamTracker(UserStreamTracker):
+class {{ prefix }}UserStreamTracker(UserStreamTracker):
     """The tracker for one account; keyword arguments go to the data source ({% if cookiecutter.__archetype == "rest_polling" %}``rest_url=``, ``poll_interval=``{% else %}``ws_url=``, ``timings=``, ...{% endif %})."""
 
     def __init__(
         self,
-        auth: {{ cookiecutter.__class_prefix }}Auth,
+        auth: {{ prefix }}Auth,
         *,
         max_queue_size: int = 0,
         typed_events: bool = False,
         **data_source_options: Any,
     ) -> None:
         super().__init__(
-            {{ cookiecutter.__class_prefix }}APIUserStreamDataSource(auth, **data_source_options),
+            {{ prefix }}APIUserStreamDataSource(auth, **data_source_options),
             max_queue_size=max_queue_size,
             typed_events=typed_events,
         )

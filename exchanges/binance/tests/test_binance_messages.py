@@ -54,6 +54,8 @@ def test_the_signature_reproduces_binances_worked_example() -> None:
 def test_every_connection_signs_a_new_request(data_source: BinanceAPIUserStreamDataSource) -> None:
     [first] = data_source.login_messages()
     [second] = data_source.login_messages()
+    assert isinstance(first, dict)
+    assert isinstance(second, dict)
     assert (first["id"], second["id"]) == (1, 2)
     assert data_source.classify({**messages.SUBSCRIBED, "id": 1}) is FrameKind.CONTROL, "a late reply to an old request"
     assert data_source.classify({**messages.SUBSCRIBED, "id": 2}) is FrameKind.AUTH_OK

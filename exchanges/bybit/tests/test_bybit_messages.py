@@ -30,6 +30,7 @@ def test_the_expiry_follows_the_exchanges_clock() -> None:
     auth = BybitAuth("api-key", "secret", clock=lambda: NOW)
     auth.set_time_offset(2.0)  # measured after a "Params Error": Bybit's clock runs 2 s ahead of ours
     [message] = BybitAPIUserStreamDataSource(auth).login_messages()
+    assert isinstance(message, dict)
     assert message["args"][1] == 1_700_000_007_250
 
 

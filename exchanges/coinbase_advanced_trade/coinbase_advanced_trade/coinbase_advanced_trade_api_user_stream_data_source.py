@@ -41,4 +41,5 @@ class CoinbaseAdvancedTradeAPIUserStreamDataSource(SignedSubscribeDataSource):
         return message.get("channel") == CONSTANTS.USER_CHANNEL and isinstance(message.get("events"), list)
 
     def is_control(self, message: Any) -> bool:
-        return message.get("channel") == CONSTANTS.HEARTBEATS_CHANNEL
+        channel: str | None = message.get("channel")
+        return channel == CONSTANTS.HEARTBEATS_CHANNEL

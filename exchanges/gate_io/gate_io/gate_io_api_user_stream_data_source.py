@@ -57,7 +57,8 @@ class GateIoAPIUserStreamDataSource(SignedSubscribeDataSource):
         return message.get("event") == CONSTANTS.UPDATE_EVENT and message.get("channel") in self.CHANNELS
 
     def is_control(self, message: Any) -> bool:
-        return message.get("channel") == CONSTANTS.PONG_CHANNEL
+        channel: str | None = message.get("channel")
+        return channel == CONSTANTS.PONG_CHANNEL
 
     def parse_server_time(self, body: Any) -> float:
         return int(body["server_time"]) / 1000
