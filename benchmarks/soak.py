@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
+import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
@@ -62,17 +65,33 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@contextlib.contextmanager
+def hook_output_silenced() -> Iterator[None]:
+    """Send what the template's hooks print (a subprocess's stdout) away: the soak's output is its report."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def generate_harness(archetype: str, output_dir: Path) -> ReconcilingHarness:
     """Generate the archetype's connector and return its tests' harness."""
     exchange = f"soak_{archetype}"
-    project = Path(
-        cookiecutter(
-            str(KIT),
-            no_input=True,
-            output_dir=str(output_dir),
-            extra_context={"exchange": exchange, "archetype": archetype, "run_tests": "skip"},
+    with hook_output_silenced():
+        project = Path(
+            cookiecutter(
+                str(KIT),
+                no_input=True,
+                output_dir=str(output_dir),
+                extra_context={"exchange": exchange, "archetype": archetype, "run_tests": "skip"},
+                default_config={"replay_dir": str(output_dir / "replay")},  # not the user's ~/.cookiecutter_replay
+            )
         )
-    )
     sys.path[:0] = [str(project), str(project / "tests")]
     module = importlib.import_module(f"{exchange}_harness")
     [harness_class] = [

@@ -119,21 +119,30 @@ def extras(names: Sequence[str] | None) -> str:
     return f"[{','.join(names)}]" if names else ""
 
 
+def with_test_extra(extras: str) -> str:
+    """``[jwt]`` as ``[test,jwt]``, nothing as ``[test]``: what the project's tests need of userstream."""
+    return "[" + ",".join(["test", *filter(None, extras.strip("[]").split(","))]) + "]"
+
+
 @pass_context
 def part(context: Context, name: str) -> str:
     """The content of the file being rendered: its flavour's part ``name``, without trailing newlines.
 
-    A preset's file is its home's file of the same path, verbatim; a generic connector's is the Jinja part
+    A preset's file is its home's file of the same path, verbatim (or, for what every preset has alike,
+    ``templates/preset/<name>.py.jinja``); a generic connector's is the Jinja part
     ``templates/<flavour>/<name>.py.jinja``, rendered with the answers. The skeleton's file ends with the
     one newline the result needs.
     """
     answers: Mapping[str, Any] = context["cookiecutter"]
+    flavour = answers["__flavour"]
     if answers["__template"] == PRESETS:
         assert context.name is not None  # a file of the skeleton, named by its path in it
         path = context.environment.from_string(context.name).render(cookiecutter=answers)
         home: Path = EXCHANGES_DIR / answers["__exchange"]
-        return (home / path).read_text(encoding="utf-8").rstrip("\n")
-    template = context.environment.get_template(f"{answers['__flavour']}/{name}.py.jinja")
+        if (home / path).is_file():
+            return (home / path).read_text(encoding="utf-8").rstrip("\n")
+        flavour = "preset"  # what every preset has alike (its harness, from its fake's dialect)
+    template = context.environment.get_template(f"{flavour}/{name}.py.jinja")
     return template.render(context.get_all()).rstrip("\n")
 
 
@@ -171,6 +180,7 @@ class KitExtension(Extension):
         environment.filters["kit_account_module"] = pre_gen_project.account_module
         environment.filters["kit_preset"] = preset_fact
         environment.filters["kit_extras"] = extras
+        environment.filters["kit_with_test_extra"] = with_test_extra
         environment.filters["kit_saved_answers"] = saved_answers
         environment.globals["kit_part"] = part
         environment.globals["kit_from_import"] = from_import

@@ -83,7 +83,7 @@ def venv_python(project: Path) -> Path:
 
 def install_command(python: Path, kit_dir: Path, answers: Mapping[str, Any]) -> list[str]:
     """Install userstream from the kit's own ``reference/`` (it is not on PyPI) and the project with its dev tools."""
-    extras = "test,jwt" if signs_jwts(answers) else "test"
+    extras = ",".join(["test", *filter(None, answers["__userstream_extras"].strip("[]").split(","))])
     reference = kit_dir / "reference"
     return [
         str(python),
@@ -159,20 +159,37 @@ def rerun_hint(python: Path, project: Path) -> str:
     return f"cd {shlex.quote(str(project))} && {shlex.quote(str(shown))} -m pytest"
 
 
-def main(answers: Mapping[str, Any], kit_dir: Path, project: Path, environ: Mapping[str, str]) -> int:
+def next_step(python: Path | None, project: Path) -> str:
+    """The last line: where the project is and what to run in it."""
+    command = (
+        rerun_hint(python, project) if python is not None else f"cd {shlex.quote(str(project))} && python -m pytest"
+    )
+    return f'next: {command}, then README.md\'s "What is left to do"'
+
+
+def main(
+    answers: Mapping[str, Any], kit_dir: Path, project: Path, environ: Mapping[str, str], *, under_cruft: bool = False
+) -> int:
     name = answers["__exchange"]
     strict = is_strict(environ)
+    if under_cruft:
+        # cruft renders the template into a temporary directory to compare versions: no tests, no .venv there.
+        say(f"{name}: rendered for cruft; tests not run (run them in the project with python -m pytest)")
+        return 0
     if answers["run_tests"] == "skip":
-        say(f"{name}: generated; tests not run (run_tests=skip)")
+        say(f"{name}: generated in {project}; tests not run (run_tests=skip)")
+        say(next_step(None, project))
         return 0
     try:
         python = choose_python(answers, project, kit_dir)
     except (SetupFailed, OSError) as error:
-        say(f"{name}: generated, but its tests could not be run: {error}")
+        say(f"{name}: generated in {project}, but its tests could not be run: {error}")
+        say(next_step(None, project))
         return 1 if strict else 0
     outcome = run_tests(python, project)
     if outcome.passed:
-        say(f"{name}: generated tests passed ({outcome.summary})")
+        say(f"{name}: generated in {project}; its tests passed ({outcome.summary})")
+        say(next_step(python, project))
         return 0
     say(f"{name}: generated tests FAILED ({outcome.summary}); the project is kept at {project}")
     say(f"re-run them with: {rerun_hint(python, project)}")
@@ -186,5 +203,6 @@ if __name__ == "__main__":
             kit_dir=Path(json.loads(r"""[{{ userstream_kit_dir | tojson }}]""")[0]),
             project=Path.cwd(),
             environ=os.environ,
+            under_cruft=json.loads(r"""{{ kit_under_cruft | tojson }}"""),
         )
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +47,19 @@ def generic_answers(archetype: str, **answers: Any) -> dict[str, Any]:
     if archetype == "rest_polling":
         return {"template": POLLING, **answers}
     return {"template": WEBSOCKET, "archetype": archetype, **answers}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def the_users_replay_is_left_alone() -> Iterator[None]:
+    """Every generation in the kit's tests keeps cookiecutter's replay out of the user's ~/.cookiecutter_replay."""
+    replay = Path("~/.cookiecutter_replay").expanduser()
+
+    def state() -> dict[str, float]:
+        return {path.name: path.stat().st_mtime for path in replay.glob("*")} if replay.is_dir() else {}
+
+    before = state()
+    yield
+    assert state() == before, f"a test wrote cookiecutter's replay into {replay}"
 
 
 @pytest.fixture

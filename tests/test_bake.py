@@ -43,7 +43,7 @@ def test_each_archetype_bakes_a_clean_project_whose_tests_pass(
     bake: Callable[..., Path], answers: dict[str, Any], capfd: pytest.CaptureFixture[str]
 ) -> None:
     project = bake(**generic_answers(**answers), run_tests="current")
-    assert f"{answers.get('exchange', 'acme')}: generated tests passed" in capfd.readouterr().out
+    assert f"{answers.get('exchange', 'acme')}: generated in {project}; its tests passed" in capfd.readouterr().out
     assert_clean_project(project)
 
 
@@ -52,7 +52,7 @@ def test_each_preset_bakes_its_exchange_from_its_home_and_the_tests_pass(
     bake: Callable[..., Path], preset: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
     project = bake(**preset_answers(preset), run_tests="current")
-    assert f"{preset}: generated tests passed" in capfd.readouterr().out
+    assert f"{preset}: generated in {project}; its tests passed" in capfd.readouterr().out
     assert_clean_project(project)
     home = KIT / "exchanges" / preset
     for source in [*home.glob(f"{preset}/*.py"), *home.glob("tests/*.py")]:
@@ -120,11 +120,12 @@ def test_a_relative_template_path_works_from_the_command_line(tmp_path: Path) ->
         cwd=KIT,
         capture_output=True,
         text=True,
-        env={**os.environ, "USERSTREAM_KIT_STRICT": "1"},
+        env={**os.environ, "USERSTREAM_KIT_STRICT": "1", "HOME": str(tmp_path)},  # its replay stays in tmp_path
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "acme: generated tests passed" in result.stdout
+    assert "acme: generated in" in result.stdout
+    assert "its tests passed" in result.stdout
     assert (output / "acme" / "acme" / "acme_auth.py").is_file()
 
 
@@ -139,7 +140,8 @@ def test_a_cloned_template_works_as_a_gh_template_would(tmp_path: Path) -> None:
     command += ["--output-dir", str(output), f"git+file://{KIT}", "run_tests=current", "exchange=clone_test"]
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "clone_test: generated tests passed" in result.stdout
+    assert "clone_test: generated in" in result.stdout
+    assert "its tests passed" in result.stdout
 
 
 @pytest.mark.parametrize(

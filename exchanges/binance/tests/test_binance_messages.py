@@ -4,9 +4,9 @@ import hashlib
 import hmac
 from typing import Any
 
-import binance_messages as messages
 import pytest
 from userstream import FrameKind
+from userstream.testing.dialects.binance import DocumentedFrames as messages
 
 from binance.binance_api_user_stream_data_source import BinanceAPIUserStreamDataSource
 from binance.binance_auth import BinanceAuth

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-import binance_futures_messages as messages
 import pytest
 from userstream import FrameKind
+from userstream.testing.dialects.binance_futures import DocumentedFrames as messages
 
 from binance_futures.binance_futures_api_user_stream_data_source import BinanceFuturesAPIUserStreamDataSource
 from binance_futures.binance_futures_auth import BinanceFuturesAuth

@@ -4,9 +4,9 @@ import hashlib
 import hmac
 from typing import Any
 
-import bybit_messages as messages
 import pytest
 from userstream import FrameKind
+from userstream.testing.dialects.bybit import DocumentedFrames as messages
 
 from bybit.bybit_api_user_stream_data_source import BybitAPIUserStreamDataSource
 from bybit.bybit_auth import BybitAuth

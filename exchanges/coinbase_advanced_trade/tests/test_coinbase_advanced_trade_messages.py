@@ -4,11 +4,11 @@ import base64
 import json
 from typing import Any
 
-import coinbase_advanced_trade_messages as messages
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from userstream import FrameKind
+from userstream.testing.dialects.coinbase import DocumentedFrames as messages
 
 from coinbase_advanced_trade.coinbase_advanced_trade_api_user_stream_data_source import (
     CoinbaseAdvancedTradeAPIUserStreamDataSource,

@@ -4,9 +4,9 @@ import hashlib
 import hmac
 from typing import Any
 
-import gate_io_messages as messages
 import pytest
 from userstream import FrameKind
+from userstream.testing.dialects.gate_io import DocumentedFrames as messages
 
 from gate_io.gate_io_api_user_stream_data_source import GateIoAPIUserStreamDataSource
 from gate_io.gate_io_auth import GateIoAuth

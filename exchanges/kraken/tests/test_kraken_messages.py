@@ -2,9 +2,9 @@
 
 from typing import Any
 
-import kraken_messages as messages
 import pytest
 from userstream import AuthenticationError, FrameKind, MarketAuth, RestError
+from userstream.testing.dialects.kraken import DocumentedFrames as messages
 
 from kraken.kraken_api_user_stream_data_source import KrakenAPIUserStreamDataSource
 from kraken.kraken_auth import KrakenAuth

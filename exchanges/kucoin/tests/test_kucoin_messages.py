@@ -6,9 +6,9 @@ import hmac
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import kucoin_messages as messages
 import pytest
 from userstream import AuthenticationError, FrameKind, MarketAuth
+from userstream.testing.dialects.kucoin import DocumentedFrames as messages
 
 from kucoin.kucoin_api_user_stream_data_source import KucoinAPIUserStreamDataSource
 from kucoin.kucoin_auth import KucoinAuth

@@ -5,9 +5,9 @@ import hashlib
 import hmac
 from typing import Any
 
-import okx_messages as messages
 import pytest
 from userstream import FrameKind
+from userstream.testing.dialects.okx import DocumentedFrames as messages
 
 from okx.okx_api_user_stream_data_source import OkxAPIUserStreamDataSource
 from okx.okx_auth import OkxAuth

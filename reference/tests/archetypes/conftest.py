@@ -1,8 +1,8 @@
 """The archetype tests drive the kit's exchange connectors where they live: each exchange's one home.
 
-``exchanges/<exchange>/`` holds the connector a preset generates, as real Python (its package and its
-tests' frames and harness); a generated project copies those files verbatim. Putting the homes on the
-path lets these tests import them as the generated project does: ``from okx.okx_auth import OkxAuth``.
+``exchanges/<exchange>/`` holds the connector a preset generates, as real Python; a generated project
+copies those files verbatim. Putting the homes on the path lets these tests import them as the
+generated project does: ``from okx.okx_auth import OkxAuth``.
 """
 
 import sys
@@ -10,4 +10,4 @@ from pathlib import Path
 
 KIT = Path(__file__).resolve().parents[3]
 for answer_file in sorted(KIT.glob("exchanges/*/preset.yaml")):
-    sys.path[:0] = [str(answer_file.parent), str(answer_file.parent / "tests")]
+    sys.path.insert(0, str(answer_file.parent))

@@ -1,6 +1,6 @@
 """The connector contract (`userstream.testing.contract`) holds for the reference, OKX and HTX connectors.
 
-OKX's is the kit's preset, run with the harness its generated project runs (exchanges/okx/tests/okx_harness.py).
+OKX's is the kit's preset (exchanges/okx/), run with the harness its fake provides, as its generated project does.
 
 Generated connectors run the same contract in their own tests; here it is checked against
 connectors whose behaviour the archetype tests establish independently.
@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from htx_connector import HtxAuth, HtxUserStreamDataSource
-from okx_harness import OkxHarness
+from okx.okx_api_user_stream_data_source import OkxAPIUserStreamDataSource
+from okx.okx_auth import OkxAuth
 from reference_connector import (
     ReconcilingReferenceAuth,
     ReconcilingReferenceDataSource,
@@ -33,6 +34,7 @@ from userstream.testing.contract import (
     WebSocketUserStreamContract,
 )
 from userstream.testing.dialects import htx, reference
+from userstream.testing.dialects import okx as fake_okx
 
 
 class ReferenceHarness(WebSocketHarness):
@@ -64,6 +66,11 @@ class ReconcilingReferenceHarness(ReconcilingHarness):
         order = reference.ReferenceOrder("1", "BTC-USDT", "buy", "limit", Decimal(1), Decimal(1), None, 1, 1)
         balance = {"asset": "BTC", "total": "1", "available": "1", "time": 2}
         return [{"channel": "orders", "data": order.as_json()}, {"channel": "balances", "data": balance}]
+
+
+class OkxHarness(fake_okx.Harness):
+    data_source_class = OkxAPIUserStreamDataSource
+    auth_class = OkxAuth
 
 
 class HtxHarness(PollingHarness):

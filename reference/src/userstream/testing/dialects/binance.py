@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from userstream.testing.contract import WebSocketHarness
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
 from userstream.testing.fake_exchange import Connection, FakeExchange, TimeEndpoint
 
@@ -261,3 +262,127 @@ def event_stream_terminated() -> dict[str, Any]:
 
 def _ms() -> int:
     return int(time.time() * 1000)
+
+
+# --- documented frames ---------------------------------------------------------------------------------
+
+
+class DocumentedFrames:
+    """Frames and replies as Binance's spot WebSocket API documents them, for the tests."""
+
+    ORDER_UPDATE: ClassVar[dict[str, Any]] = {
+        "subscriptionId": 0,
+        "event": {
+            "e": "executionReport",
+            "E": 1795568753027,
+            "s": "BTCUSDT",
+            "c": "mUvoqJxFIILMdfAW5iGSOW",
+            "S": "BUY",
+            "o": "LIMIT",
+            "f": "GTC",
+            "q": "1.00000000",
+            "p": "0.10264410",
+            "P": "0.00000000",
+            "F": "0.00000000",
+            "g": -1,
+            "C": "",
+            "x": "NEW",
+            "X": "NEW",
+            "r": "NONE",
+            "i": 4293153,
+            "l": "0.00000000",
+            "z": "0.00000000",
+            "L": "0.00000000",
+            "n": "0",
+            "N": None,
+            "T": 1795568753027,
+            "t": -1,
+            "I": 8641984,
+            "w": True,
+            "m": False,
+            "M": False,
+            "O": 1795568753027,
+            "Z": "0.00000000",
+            "Y": "0.00000000",
+            "Q": "0.00000000",
+            "W": 1795568753027,
+            "V": "EXPIRE_MAKER",
+        },
+    }
+    FILL: ClassVar[dict[str, Any]] = {
+        "subscriptionId": 0,
+        "event": {
+            **ORDER_UPDATE["event"],
+            "E": 1795568753127,
+            "x": "TRADE",
+            "X": "FILLED",
+            "l": "1.00000000",
+            "z": "1.00000000",
+            "L": "0.10264410",
+            "n": "0.00010000",
+            "N": "BNB",
+            "T": 1795568753127,
+            "t": 1234,
+            "I": 8641985,
+            "w": False,
+            "Z": "0.10264410",
+            "Y": "0.10264410",
+            "Q": "0.00000000",
+        },
+    }
+    ACCOUNT_POSITION: ClassVar[dict[str, Any]] = {
+        "subscriptionId": 0,
+        "event": {
+            "e": "outboundAccountPosition",
+            "E": 1795568753127,
+            "u": 1795568753127,
+            "B": [
+                {"a": "BTC", "f": "1.00000000", "l": "0.00000000"},
+                {"a": "USDT", "f": "999.89735590", "l": "0.00000000"},
+            ],
+        },
+    }
+    BALANCE_UPDATE: ClassVar[dict[str, Any]] = {
+        "subscriptionId": 0,
+        "event": {"e": "balanceUpdate", "E": 1795568753227, "a": "USDT", "d": "100.00000000", "T": 1795568753227},
+    }
+    SUBSCRIBED: ClassVar[dict[str, Any]] = {
+        "id": 1,
+        "status": 200,
+        "result": {"subscriptionId": 0},
+    }
+    INVALID_SIGNATURE: ClassVar[dict[str, Any]] = {
+        "id": 1,
+        "status": 400,
+        "error": {"code": -1022, "msg": "Signature for this request is not valid."},
+    }
+    TIMESTAMP_OUTSIDE_RECV_WINDOW: ClassVar[dict[str, Any]] = {
+        "id": 1,
+        "status": 400,
+        "error": {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."},
+    }
+    STREAM_TERMINATED: ClassVar[dict[str, Any]] = {
+        "subscriptionId": 0,
+        "event": {"e": "eventStreamTerminated", "E": 1795568753327},
+    }
+    SERVER_TIME: ClassVar[dict[str, Any]] = {"serverTime": 1795568753027}
+
+
+# --- the connector contract's harness -----------------------------------------------------------------
+
+
+class Harness(WebSocketHarness):
+    """How the connector contract runs against this fake; a connector's harness adds its own classes."""
+
+    def dialect(self) -> Dialect:
+        return BinanceSpotWsApiDialect()
+
+    def install(self, exchange: FakeExchange) -> None:
+        install(exchange)
+
+    def endpoints(self, exchange: FakeExchange) -> Mapping[str, str]:
+        # The fake serves the WebSocket API at the same path as Binance does: <host>/ws-api/v3.
+        return {"ws_url": exchange.ws_url + WS_API_PATH_SUFFIX, "rest_url": exchange.rest_url}
+
+    def user_events(self) -> Sequence[Any]:
+        return [DocumentedFrames.ORDER_UPDATE, DocumentedFrames.FILL, DocumentedFrames.ACCOUNT_POSITION]

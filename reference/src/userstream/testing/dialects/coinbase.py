@@ -24,11 +24,12 @@ import base64
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
+from userstream.testing.contract import WebSocketHarness
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
 from userstream.testing.fake_exchange import FakeExchange
 
@@ -246,3 +247,127 @@ def user_snapshot(orders: list[dict[str, Any]]) -> dict[str, Any]:
 
 def user_update(orders: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "update", "orders": orders}
+
+
+# --- documented frames ---------------------------------------------------------------------------------
+
+
+class DocumentedFrames:
+    """Frames and replies as Coinbase Advanced Trade documents them, for the tests."""
+
+    OPEN_ORDER: ClassVar[dict[str, Any]] = {
+        "order_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+        "client_order_id": "11111-000000-000001",
+        "cumulative_quantity": "0",
+        "leaves_quantity": "0.001",
+        "avg_price": "0",
+        "total_fees": "0",
+        "status": "OPEN",
+        "product_id": "BTC-USD",
+        "creation_time": "2026-11-25T06:25:53.027Z",
+        "order_side": "BUY",
+        "order_type": "Limit",
+        "cancel_reason": "",
+        "reject_reason": "",
+        "limit_price": "68900.5",
+        "product_type": "SPOT",
+        "time_in_force": "GOOD_UNTIL_CANCELLED",
+        "trigger_status": "INVALID_ORDER_TYPE",
+    }
+    SNAPSHOT: ClassVar[dict[str, Any]] = {
+        "channel": "user",
+        "client_id": "",
+        "timestamp": "2026-11-25T06:25:53.027000Z",
+        "sequence_num": 2,
+        "events": [{"type": "snapshot", "orders": []}],
+    }
+    ORDER_UPDATE: ClassVar[dict[str, Any]] = {
+        "channel": "user",
+        "client_id": "",
+        "timestamp": "2026-11-25T06:25:53.127000Z",
+        "sequence_num": 3,
+        "events": [{"type": "update", "orders": [OPEN_ORDER]}],
+    }
+    FILL: ClassVar[dict[str, Any]] = {
+        "channel": "user",
+        "client_id": "",
+        "timestamp": "2026-11-25T06:25:53.227000Z",
+        "sequence_num": 4,
+        "events": [
+            {
+                "type": "update",
+                "orders": [
+                    {
+                        **OPEN_ORDER,
+                        "status": "FILLED",
+                        "cumulative_quantity": "0.001",
+                        "leaves_quantity": "0",
+                        "avg_price": "68900.5",
+                        "total_fees": "0.413403",
+                    }
+                ],
+            }
+        ],
+    }
+    SUBSCRIBED: ClassVar[dict[str, Any]] = {
+        "channel": "subscriptions",
+        "client_id": "",
+        "timestamp": "2026-11-25T06:25:53.017000Z",
+        "sequence_num": 0,
+        "events": [
+            {
+                "subscriptions": {"user": []},
+            }
+        ],
+    }
+    AUTHENTICATION_FAILURE: ClassVar[dict[str, Any]] = {"type": "error", "message": "authentication failure"}
+    HEARTBEAT: ClassVar[dict[str, Any]] = {
+        "channel": "heartbeats",
+        "client_id": "",
+        "timestamp": "2026-11-25T06:25:54.027000Z",
+        "sequence_num": 5,
+        "events": [{"current_time": "2026-11-25 06:25:54.026421000 +0000 UTC", "heartbeat_counter": 1}],
+    }
+
+
+# --- the connector contract's harness -----------------------------------------------------------------
+
+
+KEY_NAME = "organizations/test-org/apiKeys/test-key"
+
+
+def ec_key_pair() -> tuple[str, str]:
+    """A new P-256 key pair as ``(private PEM, public PEM)``: a CDP key's secret, and Coinbase's copy to verify with."""
+    from cryptography.hazmat.primitives import serialization  # type: ignore[import-not-found,unused-ignore]
+    from cryptography.hazmat.primitives.asymmetric import ec  # type: ignore[import-not-found,unused-ignore]
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return str(private.decode()), str(public.decode())
+
+
+class Harness(WebSocketHarness):
+    """How the connector contract runs against this fake; a connector's harness adds its own classes."""
+
+    def __init__(self) -> None:
+        # The fake verifies each JWT's signature with the public half of the account's key, as Coinbase does.
+        self.private_key, self.public_key = ec_key_pair()
+
+    def dialect(self) -> Dialect:
+        return CoinbaseAdvancedTradeDialect(self.public_key)
+
+    def credentials(self) -> Credentials:
+        return Credentials(api_key=KEY_NAME, secret=self.private_key)
+
+    def wrong_credentials(self) -> Credentials:
+        # Another account's key: a secret that is not an EC key at all would already fail in the auth's constructor.
+        return Credentials(api_key=f"{KEY_NAME}-other", secret=ec_key_pair()[0])
+
+    def install(self, exchange: FakeExchange) -> None:
+        install(exchange)  # the fake checks JWT lifetimes against its own clock
+
+    def user_events(self) -> Sequence[Any]:
+        return [DocumentedFrames.SNAPSHOT, DocumentedFrames.ORDER_UPDATE, DocumentedFrames.FILL]

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from userstream.testing.contract import WebSocketHarness
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
 from userstream.testing.fake_exchange import FakeExchange, TimeEndpoint
 
@@ -269,3 +270,152 @@ def balance(
         "freeze_change": freeze_change,
         "change_type": change_type,
     }
+
+
+# --- documented frames ---------------------------------------------------------------------------------
+
+
+class DocumentedFrames:
+    """Frames and replies as Gate spot v4 documents them, for the tests."""
+
+    ORDER_UPDATE: ClassVar[dict[str, Any]] = {
+        "time": 1795568753,
+        "time_ms": 1795568753027,
+        "channel": "spot.orders",
+        "event": "update",
+        "result": [
+            {
+                "id": "399123456",
+                "text": "t-my-order",
+                "create_time": "1795568753",
+                "update_time": "1795568753",
+                "create_time_ms": "1795568753027",
+                "update_time_ms": "1795568753027",
+                "currency_pair": "BTC_USDT",
+                "type": "limit",
+                "account": "spot",
+                "side": "buy",
+                "amount": "0.0001",
+                "price": "26253.3",
+                "time_in_force": "gtc",
+                "left": "0.0001",
+                "filled_total": "0",
+                "avg_deal_price": "0",
+                "fee": "0",
+                "fee_currency": "BTC",
+                "point_fee": "0",
+                "gt_fee": "0",
+                "rebated_fee": "0",
+                "rebated_fee_currency": "USDT",
+                "user": 1000001,
+                "event": "put",
+                "stp_id": 0,
+                "stp_act": "-",
+                "finish_as": "open",
+                "biz_info": "-",
+                "amend_text": "-",
+            }
+        ],
+    }
+    FILL: ClassVar[dict[str, Any]] = {
+        "time": 1795568753,
+        "time_ms": 1795568753127,
+        "channel": "spot.usertrades",
+        "event": "update",
+        "result": [
+            {
+                "id": 5736713,
+                "user_id": 1000001,
+                "order_id": "399123456",
+                "currency_pair": "BTC_USDT",
+                "create_time": 1795568753,
+                "create_time_ms": "1795568753127.123",
+                "side": "buy",
+                "amount": "0.0001",
+                "role": "taker",
+                "price": "26253.3",
+                "fee": "0.00000020",
+                "fee_currency": "BTC",
+                "point_fee": "0",
+                "gt_fee": "0",
+                "text": "t-my-order",
+                "id_market": 5736713,
+            }
+        ],
+    }
+    BALANCE_UPDATE: ClassVar[dict[str, Any]] = {
+        "time": 1795568753,
+        "time_ms": 1795568753128,
+        "channel": "spot.balances",
+        "event": "update",
+        "result": [
+            {
+                "timestamp": "1795568753",
+                "timestamp_ms": "1795568753128",
+                "user": "1000001",
+                "currency": "USDT",
+                "change": "-2.6253",
+                "total": "997.3747",
+                "available": "997.3747",
+                "freeze": "0",
+                "freeze_change": "0",
+                "change_type": "order-match",
+            }
+        ],
+    }
+    SUBSCRIBED: ClassVar[dict[str, Any]] = {
+        "time": 1795568753,
+        "time_ms": 1795568753027,
+        "id": 1,
+        "channel": "spot.orders",
+        "event": "subscribe",
+        "error": None,
+        "result": {"status": "success"},
+    }
+    AUTHENTICATION_FAIL: ClassVar[dict[str, Any]] = {
+        "time": 1795568753,
+        "time_ms": 1795568753027,
+        "id": 1,
+        "channel": "spot.orders",
+        "event": "subscribe",
+        "error": {"code": 4, "message": "Authentication fail"},
+        "result": None,
+    }
+    INVALID_ARGUMENT: ClassVar[dict[str, Any]] = {
+        "time": 1795568753,
+        "time_ms": 1795568753027,
+        "id": 1,
+        "channel": "spot.orders",
+        "event": "subscribe",
+        "error": {"code": 2, "message": "Invalid argument provided"},
+        "result": None,
+    }
+    PONG: ClassVar[dict[str, Any]] = {
+        "time": 1795568753,
+        "time_ms": 1795568753027,
+        "channel": "spot.pong",
+        "event": "",
+        "error": None,
+        "result": None,
+    }
+    SERVER_TIME: ClassVar[dict[str, Any]] = {"server_time": 1795568753027}
+
+
+# --- the connector contract's harness -----------------------------------------------------------------
+
+
+class Harness(WebSocketHarness):
+    """How the connector contract runs against this fake; a connector's harness adds its own classes."""
+
+    def dialect(self) -> Dialect:
+        return GateIoSpotDialect()
+
+    def install(self, exchange: FakeExchange) -> None:
+        install(exchange)  # the time endpoint, and the fake's frames stamped with its own clock
+
+    def endpoints(self, exchange: FakeExchange) -> Mapping[str, str]:
+        # The same path as Gate's own wss://api.gateio.ws/ws/v4/.
+        return {"ws_url": exchange.ws_url + "/v4/", "rest_url": exchange.rest_url}
+
+    def user_events(self) -> Sequence[Any]:
+        return [DocumentedFrames.ORDER_UPDATE, DocumentedFrames.FILL, DocumentedFrames.BALANCE_UPDATE]

@@ -26,11 +26,12 @@ import hashlib
 import hmac
 import itertools
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
+from userstream.testing.contract import WebSocketHarness
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
 from userstream.testing.fake_exchange import FakeExchange, RestRequest
 
@@ -300,3 +301,141 @@ def unsubscribed(channel: str) -> dict[str, Any]:
 
 def _with_reqid(reply: dict[str, Any], message: Mapping[str, Any]) -> dict[str, Any]:
     return {**reply, "reqid": message["reqid"]} if "reqid" in message else reply
+
+
+# --- documented frames ---------------------------------------------------------------------------------
+
+
+class DocumentedFrames:
+    """Frames and replies as Kraken spot (WebSocket v1) documents them, for the tests."""
+
+    NEW_ORDER: ClassVar[list[Any]] = [
+        [
+            {
+                "OGTT3Y-C6I3P-XRI6HX": {
+                    "avg_price": "0.00000",
+                    "cost": "0.00000",
+                    "descr": {
+                        "close": "",
+                        "leverage": "none",
+                        "order": "buy 0.01000000 XBT/USD @ limit 30000.0",
+                        "ordertype": "limit",
+                        "pair": "XBT/USD",
+                        "price": "30000.0",
+                        "price2": "0.00000",
+                        "type": "buy",
+                    },
+                    "expiretm": None,
+                    "fee": "0.00000",
+                    "limitprice": "0.00000",
+                    "misc": "",
+                    "oflags": "fciq",
+                    "opentm": "1795568753.027000",
+                    "refid": None,
+                    "starttm": None,
+                    "status": "pending",
+                    "stopprice": "0.00000",
+                    "userref": 0,
+                    "vol": "0.01000000",
+                    "vol_exec": "0.00000000",
+                }
+            }
+        ],
+        "openOrders",
+        {"sequence": 1},
+    ]
+    OWN_TRADE: ClassVar[list[Any]] = [
+        [
+            {
+                "TDLH43-DVQXD-2KHVYY": {
+                    "cost": "300.00000",
+                    "fee": "0.78000",
+                    "margin": "0.00000",
+                    "ordertxid": "OGTT3Y-C6I3P-XRI6HX",
+                    "ordertype": "limit",
+                    "pair": "XBT/USD",
+                    "postxid": "TKH2SE-M7IF5-CFI7LT",
+                    "price": "30000.00000",
+                    "time": "1795568753.127000",
+                    "type": "buy",
+                    "vol": "0.01000000",
+                }
+            }
+        ],
+        "ownTrades",
+        {"sequence": 1},
+    ]
+    ORDER_CLOSED: ClassVar[list[Any]] = [
+        [
+            {
+                "OGTT3Y-C6I3P-XRI6HX": {"status": "closed"},
+            }
+        ],
+        "openOrders",
+        {"sequence": 2},
+    ]
+    SYSTEM_STATUS: ClassVar[dict[str, Any]] = {
+        "connectionID": 14950811667203285981,
+        "event": "systemStatus",
+        "status": "online",
+        "version": "1.9.5",
+    }
+    SUBSCRIBED: ClassVar[dict[str, Any]] = {
+        "channelName": "openOrders",
+        "event": "subscriptionStatus",
+        "status": "subscribed",
+        "subscription": {"name": "openOrders"},
+    }
+    SESSION_REFUSED: ClassVar[dict[str, Any]] = {
+        "errorMessage": "ESession:Invalid session",
+        "event": "subscriptionStatus",
+        "status": "error",
+        "subscription": {"name": "openOrders"},
+    }
+    FEED_ENDED: ClassVar[dict[str, Any]] = {
+        "channelName": "ownTrades",
+        "event": "subscriptionStatus",
+        "status": "unsubscribed",
+        "subscription": {"name": "ownTrades"},
+    }
+    HEARTBEAT: ClassVar[dict[str, Any]] = {"event": "heartbeat"}
+    PONG: ClassVar[dict[str, Any]] = {"event": "pong", "reqid": 1}
+
+    # REST: POST /0/private/GetWebSocketsToken.
+    TOKEN_GRANTED: ClassVar[dict[str, Any]] = {
+        "error": [],
+        "result": {"token": "1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw", "expires": 900},
+    }
+    INVALID_KEY: ClassVar[dict[str, Any]] = {"error": ["EAPI:Invalid key"]}
+    UNAVAILABLE: ClassVar[dict[str, Any]] = {"error": ["EService:Unavailable"]}
+
+
+# --- the connector contract's harness -----------------------------------------------------------------
+
+
+def private_key(text: bytes) -> str:
+    """A Kraken private key as Kraken shows it: base64 (the fake decodes it to verify API-Sign)."""
+    return base64.b64encode(text).decode()
+
+
+class Harness(WebSocketHarness):
+    """How the connector contract runs against this fake; a connector's harness adds its own classes."""
+
+    def dialect(self) -> Dialect:
+        return KrakenDialect()
+
+    def credentials(self) -> Credentials:
+        return Credentials(api_key="kraken-api-key", secret=private_key(b"the private key the fake Kraken accepts"))
+
+    def wrong_credentials(self) -> Credentials:
+        # Another well-formed key: the contract's default ("wrong-" + secret) is not base64, so no Kraken key.
+        return Credentials(
+            api_key="wrong-kraken-api-key", secret=private_key(b"a private key the fake Kraken never issued")
+        )
+
+    def install(self, exchange: FakeExchange) -> None:
+        install(exchange)
+
+    def user_events(self) -> Sequence[Any]:
+        # An order placed, its fill, its closing: Kraken's v1 feeds report no balance change.
+        return [DocumentedFrames.NEW_ORDER, DocumentedFrames.OWN_TRADE, DocumentedFrames.ORDER_CLOSED]

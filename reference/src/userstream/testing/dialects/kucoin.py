@@ -26,10 +26,11 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from userstream.testing.contract import TEST_TIMINGS, WebSocketHarness
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
 from userstream.testing.fake_exchange import FakeExchange, RestRequest, RestResponse
 
@@ -323,3 +324,129 @@ def _private(data: Any) -> dict[str, Any]:
 def _error(error: tuple[str, str, int]) -> RestResponse:
     code, msg, status = error
     return RestResponse({"code": code, "msg": msg}, status=status)
+
+
+# --- documented frames ---------------------------------------------------------------------------------
+
+
+class DocumentedFrames:
+    """Frames and replies as KuCoin spot documents them, for the tests."""
+
+    ORDER_UPDATE: ClassVar[dict[str, Any]] = {
+        "type": "message",
+        "topic": "/spotMarket/tradeOrdersV2",
+        "subject": "orderChange",
+        "channelType": "private",
+        "data": {
+            "symbol": "BTC-USDT",
+            "orderType": "limit",
+            "side": "buy",
+            "orderId": "6712c8b1e2f5a30007e5d8c1",
+            "type": "open",
+            "orderTime": 1795568753027,
+            "size": "0.1",
+            "filledSize": "0",
+            "price": "30000",
+            "clientOid": "bot-1",
+            "remainSize": "0.1",
+            "status": "open",
+            "ts": 1795568753027000000,
+        },
+    }
+    FILL: ClassVar[dict[str, Any]] = {
+        "type": "message",
+        "topic": "/spotMarket/tradeOrdersV2",
+        "subject": "orderChange",
+        "channelType": "private",
+        "data": {
+            **ORDER_UPDATE["data"],
+            "type": "match",
+            "status": "match",
+            "filledSize": "0.1",
+            "remainSize": "0",
+            "matchPrice": "30000",
+            "matchSize": "0.1",
+            "tradeId": "11116472408846337",
+            "liquidity": "taker",
+            "feeType": "takerFee",
+            "ts": 1795568753127000000,
+        },
+    }
+    BALANCE_UPDATE: ClassVar[dict[str, Any]] = {
+        "type": "message",
+        "topic": "/account/balance",
+        "subject": "account.balance",
+        "channelType": "private",
+        "data": {
+            "total": "970",
+            "available": "970",
+            "availableChange": "-30",
+            "currency": "USDT",
+            "hold": "0",
+            "holdChange": "0",
+            "relationEvent": "trade.setted",
+            "relationEventId": "3f3c16c17fd44060a0efdc31",
+            "relationContext": {"symbol": "BTC-USDT", "orderId": "6712c8b1e2f5a30007e5d8c1"},
+            "time": "1795568753127",
+        },
+    }
+    WELCOME: ClassVar[dict[str, Any]] = {"id": "hQvf8jkno", "type": "welcome"}
+    SUBSCRIBED: ClassVar[dict[str, Any]] = {"id": "1545910660739", "type": "ack"}
+    PONG: ClassVar[dict[str, Any]] = {"id": "1545910590801", "type": "pong"}
+    TOKEN_INVALID: ClassVar[dict[str, Any]] = {
+        "id": "hQvf8jkno",
+        "type": "error",
+        "code": 401,
+        "data": "token is invalid",
+    }
+    TOPIC_NOT_FOUND: ClassVar[dict[str, Any]] = {
+        "id": "1545910660739",
+        "type": "error",
+        "code": 404,
+        "data": "topic /spotMarket/tradeOrders is not found",
+    }
+
+    # REST: POST /api/v1/bullet-private and GET /api/v1/timestamp.
+    TOKEN_GRANTED: ClassVar[dict[str, Any]] = {
+        "code": "200000",
+        "data": {
+            "token": (
+                "2neAiuYvAU61ZDXANAGAsiL4-iAExhsBXZxftpOeh_55i3Ysy2q2LEsEWU64mdzUOPusi34M_wGoSf7i"
+                "NyEWJ4aBZXpWhrmY9jKtqkdWoFa75w3istPvPtiYB9J6i9GjsxUuhPw3BlrzazF6ghq4L_u0MhKxG3x8"
+                "TeN4aVbNiYo=.mvnekBb8DJegZIgYTs2FBQ=="
+            ),
+            "instanceServers": [
+                {
+                    "endpoint": "wss://ws-api-spot.kucoin.com/",
+                    "encrypt": True,
+                    "protocol": "websocket",
+                    "pingInterval": 18000,
+                    "pingTimeout": 10000,
+                }
+            ],
+        },
+    }
+    KEY_NOT_EXISTS: ClassVar[dict[str, Any]] = {"code": "400003", "msg": "KC-API-KEY not exists"}
+    INVALID_TIMESTAMP: ClassVar[dict[str, Any]] = {"code": "400002", "msg": "Invalid KC-API-TIMESTAMP"}
+    SERVER_TIME: ClassVar[dict[str, Any]] = {"code": "200000", "msg": "success", "data": 1795568753027}
+
+
+# --- the connector contract's harness -----------------------------------------------------------------
+
+
+class Harness(WebSocketHarness):
+    """How the connector contract runs against this fake; a connector's harness adds its own classes."""
+
+    def dialect(self) -> Dialect:
+        return KucoinDialect()
+
+    def credentials(self) -> Credentials:
+        return Credentials(api_key="kucoin-api-key", secret="kucoin-secret", passphrase="kucoin-passphrase")
+
+    def install(self, exchange: FakeExchange) -> None:
+        state = install(exchange)  # the token replies name the fake as the endpoint
+        # The token reply's pingInterval overrides the contract's timings: make it the contract's, not KuCoin's 18 s.
+        state.ping_interval_ms = round(TEST_TIMINGS.ping_interval * 1000)
+
+    def user_events(self) -> Sequence[Any]:
+        return [DocumentedFrames.ORDER_UPDATE, DocumentedFrames.FILL, DocumentedFrames.BALANCE_UPDATE]

@@ -28,10 +28,11 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from userstream.testing.contract import WebSocketHarness
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
 from userstream.testing.fake_exchange import FakeExchange, TimeEndpoint
 
@@ -342,3 +343,128 @@ def credentials(
 ) -> Credentials:
     """An OKX account: OKX keys always come with a passphrase."""
     return Credentials(api_key=api_key, secret=secret, passphrase=passphrase)
+
+
+# --- documented frames ---------------------------------------------------------------------------------
+
+
+class DocumentedFrames:
+    """Frames and replies as OKX v5 documents them, for the tests."""
+
+    ORDER_UPDATE: ClassVar[dict[str, Any]] = {
+        "arg": {"channel": "orders", "instType": "SPOT", "uid": "44012345678901234"},
+        "data": [
+            {
+                "instType": "SPOT",
+                "instId": "BTC-USDT",
+                "ordId": "680800019749904384",
+                "clOrdId": "b15",
+                "px": "30000",
+                "sz": "0.01",
+                "ordType": "limit",
+                "side": "buy",
+                "tdMode": "cash",
+                "state": "live",
+                "accFillSz": "0",
+                "fillSz": "0",
+                "fillPx": "",
+                "tradeId": "",
+                "fillTime": "",
+                "avgPx": "0",
+                "fee": "0",
+                "feeCcy": "USDT",
+                "execType": "",
+                "code": "0",
+                "msg": "",
+                "cTime": "1795568753027",
+                "uTime": "1795568753027",
+            }
+        ],
+    }
+    FILL: ClassVar[dict[str, Any]] = {
+        "arg": {"channel": "orders", "instType": "SPOT", "uid": "44012345678901234"},
+        "data": [
+            {
+                **ORDER_UPDATE["data"][0],
+                "state": "filled",
+                "accFillSz": "0.01",
+                "fillSz": "0.01",
+                "fillPx": "30000",
+                "tradeId": "1468",
+                "fillTime": "1795568753127",
+                "avgPx": "30000",
+                "fee": "-0.0003",
+                "execType": "T",
+                "uTime": "1795568753127",
+            }
+        ],
+    }
+    BALANCE_UPDATE: ClassVar[dict[str, Any]] = {
+        "arg": {"channel": "account", "uid": "44012345678901234"},
+        "eventType": "event_update",
+        "data": [
+            {
+                "uTime": "1795568753127",
+                "totalEq": "",
+                "details": [
+                    {
+                        "ccy": "USDT",
+                        "cashBal": "100",
+                        "availBal": "90",
+                        "frozenBal": "10",
+                        "eq": "100",
+                        "availEq": "90",
+                        "ordFrozen": "10",
+                        "uTime": "1795568753127",
+                    }
+                ],
+            }
+        ],
+    }
+    LOGIN_OK: ClassVar[dict[str, Any]] = {"event": "login", "code": "0", "msg": "", "connId": "a4d3ae55"}
+    LOGIN_REFUSED: ClassVar[dict[str, Any]] = {
+        "event": "error",
+        "code": "60007",
+        "msg": "Invalid sign",
+        "connId": "a4d3ae55",
+    }
+    SUBSCRIBED: ClassVar[dict[str, Any]] = {
+        "event": "subscribe",
+        "arg": {"channel": "orders", "instType": "SPOT"},
+        "connId": "a4d3ae55",
+    }
+    CONNECTION_COUNT: ClassVar[dict[str, Any]] = {
+        "event": "channel-conn-count",
+        "channel": "orders",
+        "connCount": "1",
+        "connId": "a4d3ae55",
+    }
+    SERVICE_UPGRADE: ClassVar[dict[str, Any]] = {
+        "event": "notice",
+        "code": "64008",
+        "msg": "The connection will soon be closed for a service upgrade. Please reconnect.",
+        "connId": "a4d3ae55",
+    }
+    SERVER_TIME: ClassVar[dict[str, Any]] = {"code": "0", "msg": "", "data": [{"ts": "1795568753027"}]}
+
+
+# --- the connector contract's harness -----------------------------------------------------------------
+
+
+class Harness(WebSocketHarness):
+    """How the connector contract runs against this fake; a connector's harness adds its own classes."""
+
+    def dialect(self) -> Dialect:
+        return OkxDialect()
+
+    def credentials(self) -> Credentials:
+        return credentials()
+
+    def install(self, exchange: FakeExchange) -> None:
+        install(exchange)
+
+    def endpoints(self, exchange: FakeExchange) -> Mapping[str, str]:
+        return {"ws_url": private_url(exchange), "rest_url": exchange.rest_url}
+
+    def user_events(self) -> Sequence[Any]:
+        return [DocumentedFrames.ORDER_UPDATE, DocumentedFrames.FILL, DocumentedFrames.BALANCE_UPDATE]
