@@ -4,7 +4,7 @@ The I/O loop, reconnects, clock-skew retries and reply matching come from userst
 signed-subscribe archetype; what is here is Binance's request, reply and event shapes.
 """
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from userstream import OutgoingMessage, StreamTimings
@@ -21,6 +21,7 @@ class BinanceAPIUserStreamDataSource(SignedSubscribeDataSource):
         ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
     )
     CHANNELS: ClassVar[Sequence[str]] = (CONSTANTS.USER_DATA_SUBSCRIBE_METHOD,)
+    REPLY_ID_FIELD: ClassVar[str | None] = "id"
     # The signed subscribe is the whole handshake: Binance's "status": 200 reply is the login's ack.
     SIGNED_REQUEST_IS_LOGIN: ClassVar[bool] = True
     SERVER_TIME_PATH: ClassVar[str | None] = CONSTANTS.SERVER_TIME_PATH
@@ -34,10 +35,6 @@ class BinanceAPIUserStreamDataSource(SignedSubscribeDataSource):
         if "status" not in message or "id" not in message:
             return None
         return ReplyVerdict.ACCEPTED if message["status"] == 200 else ReplyVerdict.REJECTED
-
-    def reply_id(self, message: Any) -> Hashable | None:
-        request_id: Hashable | None = message.get("id")
-        return request_id
 
     def rejection_code(self, message: Any) -> Any:
         return message["error"]["code"]

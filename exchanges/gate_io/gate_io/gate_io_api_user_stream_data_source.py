@@ -4,7 +4,7 @@ The I/O loop, reconnects and reply matching come from userstream's signed-subscr
 what is here is Gate's request, reply and update shapes.
 """
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from userstream import OutgoingMessage, StreamTimings
@@ -21,6 +21,7 @@ class GateIoAPIUserStreamDataSource(SignedSubscribeDataSource):
         ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
     )
     CHANNELS: ClassVar[Sequence[str]] = CONSTANTS.PRIVATE_CHANNELS
+    REPLY_ID_FIELD: ClassVar[str | None] = "id"
     AUTH_ERROR_CODES: ClassVar[frozenset[Any] | None] = CONSTANTS.AUTH_ERROR_CODES
     SERVER_TIME_PATH: ClassVar[str | None] = CONSTANTS.SERVER_TIME_PATH
 
@@ -42,10 +43,6 @@ class GateIoAPIUserStreamDataSource(SignedSubscribeDataSource):
         if message.get("event") != CONSTANTS.SUBSCRIBE_EVENT:
             return None
         return ReplyVerdict.REJECTED if message.get("error") else ReplyVerdict.ACCEPTED
-
-    def reply_id(self, message: Any) -> Hashable | None:
-        request_id: Hashable | None = message.get("id")
-        return request_id
 
     def rejection_code(self, message: Any) -> Any:
         return message["error"]["code"]

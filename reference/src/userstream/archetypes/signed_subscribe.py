@@ -16,7 +16,7 @@ A connector subclasses `SignedSubscribeDataSource` and fills in, as class attrib
 ``SIGNED_REQUEST_IS_LOGIN`` True when the signed request is the whole handshake (Binance): its ack is ``AUTH_OK``
 `signed_subscribe`          the signed request for one channel, built from the auth at call time
 `reply_verdict`             whether a frame is a reply to a signed request, and accepted or rejected
-`reply_id`                  the request id a reply echoes (None if the exchange echoes none)
+``REPLY_ID_FIELD``          the field a reply echoes its request's id in (or override `reply_id`); None: no id
 `rejection_code`,           the exchange's code and words in a rejection
 `rejection_text`
 `is_user_message`           an order, fill or balance event
@@ -77,6 +77,8 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
     SIGNED_REQUEST_IS_LOGIN: ClassVar[bool] = False
     AUTH_ERROR_CODES: ClassVar[frozenset[Any] | None] = None
     CLOCK_SKEW_CODES: ClassVar[frozenset[Any]] = frozenset()
+    REPLY_ID_FIELD: ClassVar[str | None] = None
+    """The field in which a reply echoes its request's id (Binance, Gate: ``id``); None if replies echo none."""
 
     def configure(self) -> None:
         # Checked here, not when connecting: a mistake in constants must not become a reconnect loop.
@@ -95,7 +97,7 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
     def signed_subscribe(self, channel: str, request_id: int) -> OutgoingMessage:
         """The signed request for ``channel``, signed now (fresh timestamp, nonce or JWT).
 
-        Put ``request_id`` in the message if the exchange echoes an id in its reply (and return it from `reply_id`).
+        Put ``request_id`` in the message if the exchange echoes it in its reply (name the field in ``REPLY_ID_FIELD``).
         """
 
     @abc.abstractmethod
@@ -103,8 +105,11 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
         """ACCEPTED or REJECTED if ``message`` answers a signed request, else None."""
 
     def reply_id(self, message: Any) -> Hashable | None:
-        """The request id a reply echoes, or None when the exchange echoes none."""
-        return None
+        """The request id a reply echoes (its ``REPLY_ID_FIELD``), or None when the exchange echoes none."""
+        if self.REPLY_ID_FIELD is None:
+            return None
+        request_id: Hashable | None = message.get(self.REPLY_ID_FIELD)
+        return request_id
 
     def rejection_code(self, message: Any) -> Any:
         """The exchange's error code in a rejection (Binance -1022, Gate 4), or None if it gives none."""
