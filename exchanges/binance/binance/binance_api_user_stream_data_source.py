@@ -17,9 +17,7 @@ from binance.binance_auth import BinanceAuth
 class BinanceAPIUserStreamDataSource(SignedSubscribeDataSource):
     WS_URL: ClassVar[str | None] = CONSTANTS.WS_API_URL
     REST_URL: ClassVar[str | None] = CONSTANTS.REST_URL
-    DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings(
-        ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
-    )
+    DEFAULT_TIMINGS: ClassVar[StreamTimings] = CONSTANTS.TIMINGS
     CHANNELS: ClassVar[Sequence[str]] = (CONSTANTS.USER_DATA_SUBSCRIBE_METHOD,)
     REPLY_ID_FIELD: ClassVar[str | None] = "id"
     # The signed subscribe is the whole handshake: Binance's "status": 200 reply is the login's ack.

@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from userstream import StreamTimings
+
 WS_API_URL: Final = "wss://ws-api.binance.com:443/ws-api/v3"
 REST_URL: Final = "https://api.binance.com"
 SERVER_TIME_PATH: Final = "/api/v3/time"
@@ -13,8 +15,7 @@ STREAM_TERMINATED_EVENT: Final = "eventStreamTerminated"
 
 # Binance pings every 20 s and drops a connection that leaves it unanswered for a minute; our own
 # protocol pings are what tell us, from this side, that the socket has died.
-PING_INTERVAL: Final = 20.0
-STALE_AFTER: Final = 3 * PING_INTERVAL
+TIMINGS: Final = StreamTimings(ping_interval=20.0, stale_after=60.0)
 
 # -1021 "Timestamp for this request is outside of the recvWindow": our clock is off, measure Binance's.
 CLOCK_SKEW_CODES: Final = frozenset({-1021})

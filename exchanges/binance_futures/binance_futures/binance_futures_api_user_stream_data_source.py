@@ -19,9 +19,7 @@ from binance_futures import binance_futures_constants as CONSTANTS
 class BinanceFuturesAPIUserStreamDataSource(ListenKeyDataSource):
     WS_URL: ClassVar[str | None] = CONSTANTS.WS_PRIVATE_URL
     REST_URL: ClassVar[str | None] = CONSTANTS.REST_URL
-    DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings(
-        ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
-    )
+    DEFAULT_TIMINGS: ClassVar[StreamTimings] = CONSTANTS.TIMINGS
     LISTEN_KEY_PATH: ClassVar[str] = CONSTANTS.LISTEN_KEY_PATH
     API_KEY_HEADER: ClassVar[str] = CONSTANTS.API_KEY_HEADER
     KEEPALIVE_INTERVAL: ClassVar[float] = CONSTANTS.LISTEN_KEY_KEEPALIVE_INTERVAL

@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from typing import Final
 
+from userstream import StreamTimings
+
 # The stream of one listen key is at <WS_PRIVATE_URL>/<listenKey>.
 WS_PRIVATE_URL: Final = "wss://fstream.binance.com/private/ws"
 REST_URL: Final = "https://fapi.binance.com"
@@ -22,5 +24,4 @@ TERMINATION_EVENTS: Final[Mapping[str, str]] = {"listenKeyExpired": "the listen 
 
 # Binance pings only every few minutes; our protocol pings, answered within the interval, are what
 # reveal a dead socket in good time.
-PING_INTERVAL: Final = 30.0
-STALE_AFTER: Final = 3 * PING_INTERVAL
+TIMINGS: Final = StreamTimings(ping_interval=30.0, stale_after=90.0)

@@ -16,9 +16,7 @@ from bybit import bybit_constants as CONSTANTS
 class BybitAPIUserStreamDataSource(LoginMessageDataSource):
     WS_URL: ClassVar[str | None] = CONSTANTS.WS_PRIVATE_URL
     REST_URL: ClassVar[str | None] = CONSTANTS.REST_URL
-    DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings(
-        ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
-    )
+    DEFAULT_TIMINGS: ClassVar[StreamTimings] = CONSTANTS.TIMINGS
     LOGIN_SIGNATURE: ClassVar[LoginSignature] = LoginSignature(
         CONSTANTS.AUTH_PREHASH, timestamp_unit="ms", valid_for=CONSTANTS.AUTH_VALID_FOR
     )

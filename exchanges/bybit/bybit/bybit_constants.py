@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from userstream import StreamTimings
+
 WS_PRIVATE_URL: Final = "wss://stream.bybit.com/v5/private"
 REST_URL: Final = "https://api.bybit.com"
 SERVER_TIME_PATH: Final = "/v5/market/time"
@@ -17,8 +19,7 @@ SUBSCRIPTIONS: Final = ("order", "execution", "wallet")
 RECV_WINDOW: Final = "5000"
 
 # Bybit recommends a {"op": "ping"} every 20 s: its private stream is silent while the account is quiet.
-PING_INTERVAL: Final = 20.0
-STALE_AFTER: Final = 3 * PING_INTERVAL
+TIMINGS: Final = StreamTimings(ping_interval=20.0, stale_after=60.0)
 
 # An expiry already past: v5 answers "Params Error", older streams "error:request expired". Measure Bybit's clock.
 CLOCK_SKEW_TEXTS: Final = frozenset({"Params Error", "error:request expired"})

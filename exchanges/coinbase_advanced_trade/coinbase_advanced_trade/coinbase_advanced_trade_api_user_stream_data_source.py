@@ -17,9 +17,7 @@ from coinbase_advanced_trade.coinbase_advanced_trade_auth import CoinbaseAdvance
 class CoinbaseAdvancedTradeAPIUserStreamDataSource(SignedSubscribeDataSource):
     WS_URL: ClassVar[str | None] = CONSTANTS.WS_USER_URL
     REST_URL: ClassVar[str | None] = CONSTANTS.REST_URL
-    DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings(
-        ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
-    )
+    DEFAULT_TIMINGS: ClassVar[StreamTimings] = CONSTANTS.TIMINGS
     CHANNELS: ClassVar[Sequence[str]] = CONSTANTS.CHANNELS
 
     def signed_subscribe(self, channel: str, request_id: int) -> OutgoingMessage:

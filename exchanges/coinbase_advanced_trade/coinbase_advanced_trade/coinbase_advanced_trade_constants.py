@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from userstream import StreamTimings
+
 WS_USER_URL: Final = "wss://advanced-trade-ws-user.coinbase.com"
 REST_URL: Final = "https://api.coinbase.com"
 
@@ -19,5 +21,4 @@ JWT_ISSUER: Final = "cdp"
 JWT_LIFETIME_S: Final = 120
 
 # Heartbeats arrive every second, so a connection silent for 1.5 ping intervals is dead.
-PING_INTERVAL: Final = 20.0
-STALE_AFTER: Final = 1.5 * PING_INTERVAL
+TIMINGS: Final = StreamTimings(ping_interval=20.0, stale_after=30.0)

@@ -17,9 +17,7 @@ from gate_io.gate_io_auth import GateIoAuth
 class GateIoAPIUserStreamDataSource(SignedSubscribeDataSource):
     WS_URL: ClassVar[str | None] = CONSTANTS.WS_URL
     REST_URL: ClassVar[str | None] = CONSTANTS.REST_URL
-    DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings(
-        ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
-    )
+    DEFAULT_TIMINGS: ClassVar[StreamTimings] = CONSTANTS.TIMINGS
     CHANNELS: ClassVar[Sequence[str]] = CONSTANTS.PRIVATE_CHANNELS
     REPLY_ID_FIELD: ClassVar[str | None] = "id"
     AUTH_ERROR_CODES: ClassVar[frozenset[Any] | None] = CONSTANTS.AUTH_ERROR_CODES

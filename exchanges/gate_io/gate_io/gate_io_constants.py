@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from typing import Final
 
+from userstream import StreamTimings
+
 WS_URL: Final = "wss://api.gateio.ws/ws/v4/"
 REST_URL: Final = "https://api.gateio.ws"
 SERVER_TIME_PATH: Final = "/api/v4/spot/time"
@@ -18,8 +20,7 @@ UPDATE_EVENT: Final = "update"
 # Gate answers {"channel": "spot.ping"} with a spot.pong; it sends no heartbeat of its own.
 PING_CHANNEL: Final = "spot.ping"
 PONG_CHANNEL: Final = "spot.pong"
-PING_INTERVAL: Final = 10.0
-STALE_AFTER: Final = 3 * PING_INTERVAL
+TIMINGS: Final = StreamTimings(ping_interval=10.0, stale_after=30.0)
 
 # 4 "Authentication fail": a wrong key or signature, or a request time more than 60 s off Gate's clock.
 # Other codes (2 "Invalid argument provided", ...) are mistakes in the subscribe, not in the credentials.

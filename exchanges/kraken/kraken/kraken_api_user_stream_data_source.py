@@ -19,9 +19,7 @@ from kraken.kraken_auth import KrakenAuth
 class KrakenAPIUserStreamDataSource(RestTokenDataSource):
     WS_URL: ClassVar[str | None] = CONSTANTS.WS_PRIVATE_URL
     REST_URL: ClassVar[str | None] = CONSTANTS.REST_URL
-    DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings(
-        ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
-    )
+    DEFAULT_TIMINGS: ClassVar[StreamTimings] = CONSTANTS.TIMINGS
     TOKEN_PATH: ClassVar[str] = CONSTANTS.TOKEN_PATH
 
     def configure(self) -> None:

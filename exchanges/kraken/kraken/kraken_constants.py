@@ -2,6 +2,8 @@
 
 from typing import Final
 
+from userstream import StreamTimings
+
 WS_PRIVATE_URL: Final = "wss://ws-auth.kraken.com"
 REST_URL: Final = "https://api.kraken.com"
 TOKEN_PATH: Final = "/0/private/GetWebSocketsToken"
@@ -11,8 +13,7 @@ CHANNELS: Final = ("openOrders", "ownTrades")
 
 # Kraken sends {"event": "heartbeat"} about once a second while the feeds are quiet, so silence means a dead
 # connection; the pings (each answered by a pong) keep traffic flowing from our side too.
-PING_INTERVAL: Final = 15.0
-STALE_AFTER: Final = 3 * PING_INTERVAL
+TIMINGS: Final = StreamTimings(ping_interval=15.0, stale_after=45.0)
 
 # Token-call errors that blame the key or its permissions: refused, retried with backoff. Any other
 # (EService:Unavailable, EGeneral:Internal error) means the exchange is unwell, not the key.

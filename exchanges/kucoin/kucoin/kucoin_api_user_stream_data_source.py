@@ -17,9 +17,7 @@ from kucoin import kucoin_constants as CONSTANTS
 class KucoinAPIUserStreamDataSource(RestTokenDataSource):
     WS_URL: ClassVar[str | None] = CONSTANTS.WS_PRIVATE_URL
     REST_URL: ClassVar[str | None] = CONSTANTS.REST_URL
-    DEFAULT_TIMINGS: ClassVar[StreamTimings] = StreamTimings(
-        ping_interval=CONSTANTS.PING_INTERVAL, stale_after=CONSTANTS.STALE_AFTER
-    )
+    DEFAULT_TIMINGS: ClassVar[StreamTimings] = CONSTANTS.TIMINGS
     AWAIT_READY: ClassVar[bool] = True  # a connection may be used only after KuCoin's welcome
     TOKEN_PATH: ClassVar[str] = CONSTANTS.TOKEN_PATH
     TOKEN_QUERY_PARAM: ClassVar[str | None] = "token"
