@@ -76,3 +76,29 @@ def test_running_the_tests_changes_nothing_the_kit_generated(tmp_path: Path, ans
         }
 
     assert files(tested) == files(skipped)
+
+
+def test_generation_needs_no_ruff(tmp_path: Path, projects: dict[str, Path]) -> None:
+    """Where ruff cannot be imported or run, the same projects are generated: nothing formats the output."""
+    shadow = tmp_path / "shadow" / "ruff"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("ruff is not installed here")\n')
+    environment = {
+        "HOME": str(tmp_path),
+        "PATH": str(Path(sys.executable).parent.parent / "nowhere"),  # no ruff executable either
+        "PYTHONPATH": str(shadow.parent),
+    }
+    for flavour in ("default", "preset-okx", "preset-coinbase_advanced_trade"):
+        output = tmp_path / flavour
+        answers = [f"{key}={value}" for key, value in FLAVOURS[flavour].items()]
+        command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output), str(KIT)]
+        result = subprocess.run(
+            [*command, *answers, "run_tests=skip"], env=environment, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        [project] = output.iterdir()
+        expected = projects[flavour]
+        generated = sorted(path.relative_to(project) for path in project.rglob("*") if path.is_file())
+        assert generated == sorted(path.relative_to(expected) for path in expected.rglob("*") if path.is_file())
+        for relative in generated:
+            assert (project / relative).read_bytes() == (expected / relative).read_bytes(), relative
