@@ -1,16 +1,16 @@
 """Fault soak of the kit's generated connectors: nothing lost, nothing duplicated, whatever the exchange does.
 
-For each archetype, generates the connector (as ``cookiecutter`` would, into a temporary directory),
-runs it against its fake exchange while the account keeps changing and faults are injected at seeded
-random moments (`userstream.testing.soak`), and prints what it saw. The last line totals every
-archetype::
+For each connector (every generic archetype, every preset exchange), generates it (as ``cookiecutter``
+would, into a temporary directory), runs it against its fake exchange while the account keeps changing and
+faults are injected at seeded random moments (`userstream.testing.soak`), and prints what it saw: a row per
+connector, with what its account guarantees on that exchange. The last line totals every connector::
 
     faults=… events=… delivered=… lost=… duplicated=… reconnects=… max_recover_s=…
 
-Exit status 0 only if every archetype passed. Usage::
+Exit status 0 only if every connector passed. Usage::
 
     python benchmarks/soak.py --faults 300 --seed 1
-    python benchmarks/soak.py --faults 50 --archetype listen_key
+    python benchmarks/soak.py --faults 50 --connector listen_key --connector okx
 
 Needs the kit's test requirements (``pip install -r tests/requirements.txt``).
 """
@@ -39,6 +39,7 @@ RECONCILING = ("login_message", "signed_subscribe", "rest_token", "listen_key")
 NOT_SOAKED = {
     "rest_polling": "no stream, so no gap: every poll already reads the whole account (tested by its contract)"
 }
+PRESETS = tuple(sorted(answer_file.parent.name for answer_file in KIT.glob("exchanges/*/preset.yaml")))
 
 
 def positive_int(text: str) -> int:
@@ -53,13 +54,14 @@ def positive_int(text: str) -> int:
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--faults", type=positive_int, default=100, help="faults per archetype (default 100)")
+    parser.add_argument("--faults", type=positive_int, default=100, help="faults per connector (default 100)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the faults and the activity (default 1)")
     parser.add_argument(
-        "--archetype",
+        "--connector",
         action="append",
-        choices=[*RECONCILING, *NOT_SOAKED],
-        help="soak only this archetype (repeatable; default: all)",
+        choices=[*RECONCILING, *NOT_SOAKED, *PRESETS],
+        metavar="NAME",
+        help=f"soak only this archetype or preset (repeatable; default: all): {', '.join([*RECONCILING, *PRESETS])}",
     )
     parser.add_argument("--verbose", action="store_true", help="show the connectors' log")
     return parser.parse_args(argv)
@@ -79,16 +81,21 @@ def hook_output_silenced() -> Iterator[None]:
             os.close(saved)
 
 
-def generate_harness(archetype: str, output_dir: Path) -> ReconcilingHarness:
-    """Generate the archetype's connector and return its tests' harness."""
-    exchange = f"soak_{archetype}"
+def generate_harness(connector: str, output_dir: Path) -> ReconcilingHarness:
+    """Generate the archetype's (or preset's) connector and return its tests' harness."""
+    if connector in PRESETS:
+        exchange = connector
+        answers = {"template": "preset (exchanges)", "preset": connector, "run_tests": "skip"}
+    else:
+        exchange = f"soak_{connector}"
+        answers = {"exchange": exchange, "archetype": connector, "run_tests": "skip"}
     with hook_output_silenced():
         project = Path(
             cookiecutter(
                 str(KIT),
                 no_input=True,
                 output_dir=str(output_dir),
-                extra_context={"exchange": exchange, "archetype": archetype, "run_tests": "skip"},
+                extra_context=answers,
                 default_config={"replay_dir": str(output_dir / "replay")},  # not the user's ~/.cookiecutter_replay
             )
         )
@@ -118,20 +125,20 @@ def total(reports: list[SoakReport]) -> SoakReport:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO if arguments.verbose else logging.CRITICAL)
-    chosen = arguments.archetype or [*RECONCILING, *NOT_SOAKED]
+    chosen = arguments.connector or [*RECONCILING, *NOT_SOAKED, *PRESETS]
     reports: list[SoakReport] = []
     with tempfile.TemporaryDirectory(prefix="userstream-soak-") as scratch:
-        for archetype in chosen:
-            if archetype in NOT_SOAKED:
-                print(f"{archetype}: not soaked: {NOT_SOAKED[archetype]}", flush=True)
+        for connector in chosen:
+            if connector in NOT_SOAKED:
+                print(f"{connector}: not soaked: {NOT_SOAKED[connector]}", flush=True)
                 continue
-            harness = generate_harness(archetype, Path(scratch))
-            report = asyncio.run(run_soak(harness, faults=arguments.faults, seed=arguments.seed, name=archetype))
+            harness = generate_harness(connector, Path(scratch))
+            report = asyncio.run(run_soak(harness, faults=arguments.faults, seed=arguments.seed, name=connector))
             reports.append(report)
             print(report.details(), flush=True)
-            print(f"{archetype}: {report.summary()}", flush=True)
+            print(f"{connector}: {report.summary()}", flush=True)
     if not reports:
-        print("nothing soaked: choose an archetype with a stream", file=sys.stderr)
+        print("nothing soaked: choose a connector with a stream", file=sys.stderr)
         return 2
     print(total(reports).summary())
     return 0 if all(report.passed for report in reports) else 1

@@ -14,9 +14,10 @@ the kit's menu):
   whose fixed facts (name, description, archetype...) are that home's ``preset.yaml``.
 
 The derived values (``__class_prefix``, ``__flavour``, ``__account_module``) are computed here, by the
-pre-gen hook's own functions, so that the hook can check them against the same definition. Computing the
-first of them also checks every public answer: cookiecutter does so after the last question and before it
-creates the project directory or records the answers for replay, so a bad answer (an exchange name like
+pre-gen hook's own functions (a preset's account module by whether its home has one), so that the hook can
+check them against the same definition. Computing the first of them also checks every public answer:
+cookiecutter does so after the last question and before it creates the project directory or records the
+answers for replay, so a bad answer (an exchange name like
 ``x/../../y``, or 300 characters long) stops generation with the hook's one-line reasons and nothing written.
 """
 
@@ -114,6 +115,19 @@ def preset_fact(preset: str, name: str) -> Any:
     return preset_facts(preset).get(name)
 
 
+def account_module(answers: Mapping[str, Any]) -> str:
+    """The account module's name, or "" where the connector keeps no account (no such file is written).
+
+    A generic archetype's, as the pre-gen hook defines it; a preset's is its home's ``<exchange>_account.py``,
+    if the home has one (a new exchange's home may stream before it parses).
+    """
+    if answers["__template"] != PRESETS:
+        return pre_gen_project.account_module(answers)
+    exchange = answers["__exchange"]
+    module = f"{exchange}_account"
+    return module if (EXCHANGES_DIR / exchange / exchange / f"{module}.py").is_file() else ""
+
+
 def extras(names: Sequence[str] | None) -> str:
     """userstream's extras as a requirement spells them: ``[jwt]``, or nothing."""
     return f"[{','.join(names)}]" if names else ""
@@ -157,6 +171,18 @@ def what_is_left(context: Context) -> str:
     return template.render(context.get_all()).rstrip()
 
 
+@pass_context
+def guarantees(context: Context) -> str:
+    """The generated README's "What it guarantees", with the blank line after it: a preset's, from its preset.yaml
+    (what the account guarantees on that exchange, and the limits of its API); nothing for a generic flavour,
+    whose protocol is the kit's own until the contributor makes it the exchange's."""
+    answers: Mapping[str, Any] = context["cookiecutter"]
+    if answers["__template"] != PRESETS:
+        return ""
+    what: str | None = preset_fact(answers["__exchange"], "guarantees")
+    return "" if what is None else "## What it guarantees\n\n" + what.rstrip("\n") + "\n\n"
+
+
 def saved_answers(answers: Mapping[str, Any]) -> str:
     """The project's ``.cookiecutter.json``: the menu's choice and every public answer, as a config file.
 
@@ -177,7 +203,7 @@ class KitExtension(Extension):
         environment.filters["one_line"] = one_line
         environment.filters["kit_class_prefix"] = checked_class_prefix
         environment.filters["kit_flavour"] = pre_gen_project.flavour
-        environment.filters["kit_account_module"] = pre_gen_project.account_module
+        environment.filters["kit_account_module"] = account_module
         environment.filters["kit_preset"] = preset_fact
         environment.filters["kit_extras"] = extras
         environment.filters["kit_with_test_extra"] = with_test_extra
@@ -186,6 +212,7 @@ class KitExtension(Extension):
         environment.globals["kit_from_import"] = from_import
         environment.globals["kit_def"] = definition
         environment.globals["kit_what_is_left"] = what_is_left
+        environment.globals["kit_guarantees"] = guarantees
         environment.globals["userstream_kit_dir"] = str(KIT_DIR)
         # cruft renders the template into a temporary directory to compare versions; no tests belong there.
         environment.globals["kit_under_cruft"] = "cruft" in sys.modules

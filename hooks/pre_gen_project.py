@@ -200,9 +200,11 @@ def flavour(answers: Mapping[str, Any]) -> str:
 
 
 def account_module(answers: Mapping[str, Any]) -> str:
-    """The account module's name, or "" where the flavour keeps its account elsewhere (no such file is written)."""
-    generic = answers["__template"] != PRESETS
-    return f"{answers['__exchange']}_account" if generic and answers["__archetype"] in ACCOUNT_ARCHETYPES else ""
+    """A generic connector's account module name, or "" for an archetype that keeps no account (REST polling).
+
+    A preset's is its home's (`hooks.kit_extension.account_module`).
+    """
+    return f"{answers['__exchange']}_account" if answers["__archetype"] in ACCOUNT_ARCHETYPES else ""
 
 
 def derived_problems(answers: Mapping[str, Any], template: Mapping[str, Any]) -> list[str]:

@@ -27,18 +27,22 @@ def soak(*arguments: str, timeout: float = 600) -> subprocess.CompletedProcess[s
 
 
 @pytest.mark.timeout(900)
-def test_no_update_is_lost_or_duplicated_across_every_archetype_under_faults() -> None:
-    result = soak("--faults", "8", "--seed", "5")
+CONNECTORS = ("login_message", "signed_subscribe", "rest_token", "listen_key", "rest_polling", "okx")
+
+
+def test_no_update_is_lost_or_duplicated_across_every_connector_under_faults() -> None:
+    result = soak("--faults", "8", "--seed", "5", *(f"--connector={name}" for name in CONNECTORS))
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     last = SUMMARY.fullmatch(lines[-1])
     assert last is not None, f"the last line must be the summary, got {lines[-1]!r}"
     assert (last["lost"], last["duplicated"]) == ("0", "0")
-    assert int(last["faults"]) == 4 * 8, "8 faults for each of the 4 archetypes that stream"
+    streaming = [name for name in CONNECTORS if name != "rest_polling"]
+    assert int(last["faults"]) == 8 * len(streaming), "8 faults for each connector that streams"
     assert int(last["events"]) > 0
     assert last["delivered"] == last["events"]
-    for archetype in ("login_message", "signed_subscribe", "rest_token", "listen_key"):
-        assert any(line.startswith(f"{archetype}: ok") for line in lines), archetype
+    for name in streaming:
+        assert any(line.startswith(f"{name}: ok") for line in lines), name
     assert "rest_polling: not soaked" in result.stdout
 
 
@@ -47,7 +51,7 @@ def test_no_update_is_lost_or_duplicated_across_every_archetype_under_faults() -
     [
         (["--faults", "0"], "must be at least 1, got 0"),
         (["--faults", "many"], "expected a whole number, got 'many'"),
-        (["--archetype", "carrier_pigeon"], "invalid choice: 'carrier_pigeon'"),
+        (["--connector", "carrier_pigeon"], "invalid choice: 'carrier_pigeon'"),
     ],
 )
 def test_bad_arguments_get_a_one_line_error(arguments: list[str], complaint: str) -> None:

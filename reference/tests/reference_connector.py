@@ -18,6 +18,7 @@ from userstream import (
     OrderStatus,
     OrderUpdate,
     OutgoingMessage,
+    SnapshotScope,
     TradeFill,
     UserStreamTrackerDataSource,
 )
@@ -120,7 +121,7 @@ class ReconcilingReferenceDataSource(ReferenceDataSource):
         parse = EVENT_PARSERS.get(message["channel"])
         return () if parse is None else [parse(message["data"])]
 
-    async def fetch_account_snapshot(self) -> AccountSnapshot:
+    async def fetch_account_snapshot(self, scope: SnapshotScope) -> AccountSnapshot:
         balances = await self.rest_request("GET", "/api/v1/balances", signed=True)
         orders = await self.rest_request("GET", "/api/v1/open-orders", signed=True)
         history = await self.rest_request("GET", "/api/v1/order-history", signed=True)

@@ -30,6 +30,7 @@ from userstream import (
     OrderStatus,
     OrderUpdate,
     ReconcileReason,
+    SnapshotScope,
     TradeFill,
     UserStreamTracker,
     is_gap_marker,
@@ -63,8 +64,8 @@ class HookedReferenceDataSource(ReconcilingReferenceDataSource):
 
     after_snapshot: Callable[[], Awaitable[None]] | None = None
 
-    async def fetch_account_snapshot(self) -> AccountSnapshot:
-        snapshot = await super().fetch_account_snapshot()
+    async def fetch_account_snapshot(self, scope: SnapshotScope) -> AccountSnapshot:
+        snapshot = await super().fetch_account_snapshot(scope)
         hook, self.after_snapshot = self.after_snapshot, None
         if hook is not None:
             await hook()

@@ -3,12 +3,14 @@
 import base64
 import hashlib
 import hmac
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from userstream import FrameKind
+from userstream import BalanceUpdate, FrameKind, OrderStatus, OrderUpdate, TradeFill
 from userstream.testing.dialects.okx import DocumentedFrames as messages
 
+from okx.okx_account import OkxError, data_of, parse_push, parse_snapshot
 from okx.okx_api_user_stream_data_source import OkxAPIUserStreamDataSource
 from okx.okx_auth import OkxAuth
 
@@ -56,7 +58,7 @@ def test_the_client_pings_with_text(data_source: OkxAPIUserStreamDataSource) -> 
         (messages.LOGIN_REFUSED, FrameKind.AUTH_REJECTED),
         (messages.SUBSCRIBED, FrameKind.SUBSCRIBED),
         (messages.CONNECTION_COUNT, FrameKind.CONTROL),
-        (messages.SERVICE_UPGRADE, FrameKind.RECONNECT),
+        (messages.SERVICE_UPGRADE, FrameKind.CLOSING_SOON),
         ({"unexpected": True}, FrameKind.MALFORMED),
     ],
 )
@@ -80,3 +82,67 @@ def test_rest_requests_are_signed_with_the_passphrase() -> None:
     assert headers["OK-ACCESS-SIGN"] == expected
     assert headers["OK-ACCESS-PASSPHRASE"] == "passphrase"
     assert headers["OK-ACCESS-TIMESTAMP"].endswith("Z")
+
+
+ORDER = OrderUpdate(
+    exchange_order_id="680800019749904384",
+    client_order_id="b15",
+    symbol="BTC-USDT",
+    status=OrderStatus.OPEN,
+    price=Decimal(30000),
+    quantity=Decimal("0.01"),
+    filled_quantity=Decimal(0),
+    updated_at=1795568753027,
+)
+FILL = TradeFill(
+    trade_id="1468",
+    exchange_order_id="680800019749904384",
+    client_order_id="b15",
+    symbol="BTC-USDT",
+    price=Decimal(30000),
+    quantity=Decimal("0.01"),
+    fee=Decimal("0.00001"),
+    fee_asset="BTC",
+    timestamp=1795568753127,
+)
+
+
+def test_an_order_push_is_the_order_as_it_now_stands() -> None:
+    assert parse_push(messages.ORDER_UPDATE) == [ORDER]
+
+
+def test_a_fill_push_is_the_fill_then_the_order_and_the_fee_is_what_was_paid() -> None:
+    fill, order = parse_push(messages.FILL)
+    assert fill == FILL
+    assert isinstance(order, OrderUpdate)
+    assert (order.status, order.filled_quantity, order.updated_at) == (
+        OrderStatus.FILLED,
+        Decimal("0.01"),
+        1795568753127,
+    )
+
+
+def test_an_account_push_is_each_currency_s_cash_and_available_balance() -> None:
+    assert parse_push(messages.BALANCE_UPDATE) == [
+        BalanceUpdate(asset="USDT", total=Decimal(100), available=Decimal(90), updated_at=1795568753127)
+    ]
+
+
+def test_the_snapshot_reads_every_reply_as_the_stream_reads_its_pushes() -> None:
+    snapshot = parse_snapshot(
+        data_of(messages.BALANCE_REPLY),
+        data_of(messages.OPEN_ORDERS_REPLY),
+        data_of(messages.ORDER_HISTORY_REPLY),
+        data_of(messages.FILLS_REPLY),
+    )
+    assert snapshot.balances["USDT"] == BalanceUpdate(
+        asset="USDT", total=Decimal("699.7"), available=Decimal("400.7"), updated_at=1795568754027
+    )
+    assert snapshot.open_orders == {ORDER.exchange_order_id: ORDER}
+    assert [order.status for order in snapshot.closed_orders] == [OrderStatus.FILLED]
+    assert list(snapshot.fills) == [FILL]
+
+
+def test_a_refusal_in_an_ok_reply_is_an_error() -> None:
+    with pytest.raises(OkxError, match="Order does not exist"):
+        data_of(messages.ORDER_NOT_FOUND)

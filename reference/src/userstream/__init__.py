@@ -4,7 +4,7 @@ A connector subclasses `UserStreamTrackerDataSource` (exchange specifics only) a
 `MarketAuth` (the exchange's signing); `UserStreamTracker` runs it.
 """
 
-from userstream.account import AccountSnapshot, AccountState
+from userstream.account import AccountSnapshot, AccountState, SnapshotScope
 from userstream.auth import MarketAuth
 from userstream.backoff import Backoff, ReconnectPolicy
 from userstream.credentials import SingleFlight
@@ -58,6 +58,7 @@ __all__ = [
     "RestError",
     "ServerRequestedReconnect",
     "SingleFlight",
+    "SnapshotScope",
     "StaleConnection",
     "StreamState",
     "StreamStatus",

@@ -56,6 +56,35 @@ class AccountSnapshot:
             raise TypeError("AccountSnapshot.closed_orders must hold OrderUpdate values only")
 
 
+@dataclass(frozen=True)
+class SnapshotScope:
+    """What one snapshot must cover; the reconciler hands it to `fetch_account_snapshot`.
+
+    A connector reads its order history and fills from `history_start` on, and, where the exchange's history
+    endpoints take one symbol at a time (Binance's ``allOrders`` and ``myTrades``), for each of ``symbols``
+    together with those of the open orders it has just read.
+    """
+
+    taken_at: float
+    """`time.time()` when the reconciliation started."""
+    since: float | None
+    """`time.time()` from which history must be read: the start of the gap, less a margin for clocks and delivery
+    delays; None for the first snapshot, which has no gap start and reads the connector's whole window."""
+    symbols: frozenset[str] = frozenset()
+    """The symbols the account is known to trade: those the data source was given (``symbols=``) and every
+    symbol of an order or fill it has seen. A symbol that is in none of these and on which an order was placed
+    and finished within a gap can only be found by an exchange whose history covers every symbol at once."""
+
+    def history_start(self, window: float) -> float:
+        """The moment history is read from, at most ``window`` seconds (the exchange's own limit) before `taken_at`."""
+        earliest = self.taken_at - window
+        return earliest if self.since is None else max(self.since, earliest)
+
+    def history_start_ms(self, window: float) -> int:
+        """`history_start` in integer milliseconds, as most exchanges take it."""
+        return int(self.history_start(window) * 1000)
+
+
 class AccountState:
     """Balances (total and available per asset) and open orders, readable at any time.
 
@@ -71,6 +100,7 @@ class AccountState:
         self._open_orders: dict[str, OrderUpdate] = {}
         self._closed_orders: OrderedDict[str, OrderUpdate] = OrderedDict()
         self._trade_ids: OrderedDict[str, None] = OrderedDict()
+        self._symbols: set[str] = set()
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -90,6 +120,11 @@ class AccountState:
 
     def has_fill(self, trade_id: str) -> bool:
         return trade_id in self._trade_ids
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        """Every symbol of an order or fill this state has applied: the markets the account is seen to trade."""
+        return frozenset(self._symbols)
 
     def __repr__(self) -> str:
         return f"AccountState(balances={len(self._balances)}, open_orders={len(self._open_orders)})"
@@ -140,6 +175,7 @@ class AccountState:
     def _apply_fill(self, fill: TradeFill) -> bool:
         if fill.trade_id in self._trade_ids:
             return False
+        self._symbols.add(fill.symbol)
         _remember(self._trade_ids, fill.trade_id, None, self._remember)
         return True
 
@@ -150,6 +186,7 @@ class AccountState:
         known = self._open_orders.get(order_id)
         if known is not None and _is_older(update, known):
             return False
+        self._symbols.add(update.symbol)
         if update.status.is_final:
             self._open_orders.pop(order_id, None)
             _remember(self._closed_orders, order_id, update, self._remember)

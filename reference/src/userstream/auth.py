@@ -186,6 +186,11 @@ class MarketAuth:
         """Headers that authenticate one REST request (``path`` includes the query string)."""
         raise NotImplementedError(f"{type(self).__name__} does not sign REST requests; override rest_auth_headers()")
 
+    def rest_auth_params(self, method: str, path: str, params: Mapping[str, str]) -> Mapping[str, str]:
+        """The query parameters of one signed REST request, for an exchange that signs in the query (Binance adds
+        ``timestamp`` and ``signature``). Called before `rest_auth_headers`, which then sees the final query."""
+        return params
+
     def ws_login_payload(self) -> Any:
         """The JSON payload that authenticates a WebSocket connection, built fresh (new timestamp) each call."""
         raise NotImplementedError(f"{type(self).__name__} has no WebSocket login; override ws_login_payload()")

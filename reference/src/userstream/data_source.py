@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextvars
 import json
 import logging
 import random
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast, overload
 from urllib.parse import urlencode
 
 import aiohttp
 
-from userstream.account import AccountSnapshot, AccountState
+from userstream.account import AccountSnapshot, AccountState, SnapshotScope
 from userstream.auth import MarketAuth
 from userstream.backoff import Backoff, ReconnectPolicy
 from userstream.credentials import SingleFlight
@@ -47,6 +49,7 @@ from userstream.frames import (
     excerpt,
 )
 from userstream.outbox import Outbox
+from userstream.overlap import Overlap, Side
 from userstream.reconciliation import LOOKUP_ATTEMPTS, MAX_BUFFERED_EVENTS, AccountEventSink, Reconciler
 from userstream.redaction import RedactingLogger, origin, without_urls
 from userstream.status import StreamState, StreamStatus
@@ -62,6 +65,25 @@ _CLOSING_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WS
 _EVENT_TYPES = (BalanceUpdate, OrderUpdate, TradeFill)
 _SHORTEST_CONCEALED_HEADER = 16
 """Signed-header values this long are concealed; shorter ones are timestamps and versions."""
+_PHASE: contextvars.ContextVar[StreamState | None] = contextvars.ContextVar("userstream_connection_phase", default=None)
+"""The phase of the connection whose task is running: during a handover two connections are in different phases."""
+
+
+@dataclass(eq=False)
+class _Link:
+    """One connection and what belongs to it alone; it ends with the connection."""
+
+    websocket: WebSocketLike
+    timings: StreamTimings
+    primary: bool
+    """Its phase is the data source's state (a successor being subscribed is not, until it takes over)."""
+    closing_soon: asyncio.Event = field(default_factory=asyncio.Event)
+    """The exchange announced the connection's end (`FrameKind.CLOSING_SOON`)."""
+    overlap: Overlap | None = None
+    """While it and the other connection of a handover are both subscribed: what each has delivered."""
+    side: Side = Side.PREDECESSOR
+    overlap_ends: float | None = None
+    """The loop time after which a successor stops looking for its predecessor's echoes."""
 
 
 class UserStreamTrackerDataSource(abc.ABC):
@@ -96,6 +118,8 @@ class UserStreamTrackerDataSource(abc.ABC):
     """Live typed events buffered while a gap is open; past it they are dropped and a later snapshot shows them."""
     ORDER_LOOKUP_ATTEMPTS: ClassVar[int] = LOOKUP_ATTEMPTS
     """Snapshots in a row in which a vanished order's lookup may fail before it is settled as unknown."""
+    MAX_CONNECTION_AGE: ClassVar[float | None] = None
+    """Seconds after which a connection is replaced make-before-break, before the exchange ends it (Binance: 24 h)."""
 
     def __init__(
         self,
@@ -111,6 +135,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         reconcile_interval: float | None = None,
         max_held_messages: int | None = None,
         queue_warning_depth: int | None = None,
+        symbols: Iterable[str] = (),
     ) -> None:
         self.auth = auth
         resolved_ws_url = self.WS_URL if ws_url is None else ws_url
@@ -142,6 +167,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         self._malformed_frames = 0
         self._last_error: str | None = None
         self._unparsed_messages = 0
+        self._handovers = 0
         self._streaming_since: float | None = None
         self._account = AccountState()
         overrides_snapshot = type(self).fetch_account_snapshot is not UserStreamTrackerDataSource.fetch_account_snapshot
@@ -155,6 +181,7 @@ class UserStreamTrackerDataSource(abc.ABC):
             redact=self.redact,
             lookup_attempts=self.ORDER_LOOKUP_ATTEMPTS,
             max_buffered=self.MAX_BUFFERED_EVENTS,
+            symbols=_symbols(symbols),
         )
         # Rejections that arrive together (a login and a signed REST call) share one time request.
         self._clock_sync: SingleFlight[float] = SingleFlight(self._measure_server_time, ttl=0)
@@ -187,6 +214,7 @@ class UserStreamTrackerDataSource(abc.ABC):
             buffered_events=self._reconciler.buffered,
             buffer_overflows=self._reconciler.buffer_overflows,
             orders_settled_unknown=self._reconciler.orders_settled_unknown,
+            handovers=self._handovers,
         )
 
     @property
@@ -253,20 +281,26 @@ class UserStreamTrackerDataSource(abc.ABC):
         outbox.resume()
         if self._account_events is not None:
             self._account_events.resume()
+        successor: _Link | None = None
         try:
             while True:
                 try:
-                    await self._run_connection(outbox)
+                    successor = await self._run_connection(outbox, successor)
                 except Exception as error:  # noqa: BLE001 - whatever ended the connection, back off and retry
+                    successor = None
                     self._record_failure(error)
                 self._backoff.connection_ended(self._streamed_for())
                 self._streaming_since = None
+                if successor is not None:
+                    continue  # handed over: subscribed already, nothing missed, no reason to wait
                 delay = self._backoff.next_delay()
                 self._state = StreamState.BACKING_OFF
                 self.logger.info("reconnecting in %.2f s (attempt %d)", delay, self._backoff.attempt)
                 await asyncio.sleep(delay)
                 self._reconnect_count += 1
         finally:
+            if successor is not None:  # cancelled between a handover and the successor's first read
+                await self._close(successor.websocket)
             self._listener = None
             self._state = StreamState.STOPPED
 
@@ -384,13 +418,14 @@ class UserStreamTrackerDataSource(abc.ABC):
         """
         return ()
 
-    async def fetch_account_snapshot(self) -> AccountSnapshot:
+    async def fetch_account_snapshot(self, scope: SnapshotScope) -> AccountSnapshot:
         """The account over REST: balances, open orders and, where the exchange has them, recent fills.
 
         Overriding it turns on reconciliation after every (re)connect. Use `rest_request(..., signed=True)`
         and pure parse functions; any exception is retried with backoff. Fetch the fills last: then every
         fill of an order the snapshot shows finished is in the list, and no order is reported finished
-        before its last fill.
+        before its last fill. ``scope`` says from when to read the order history and fills, and which
+        symbols the account is known to trade (for endpoints that take one symbol at a time).
         """
         raise NotImplementedError(f"{type(self).__name__} does not fetch account snapshots")
 
@@ -456,15 +491,24 @@ class UserStreamTrackerDataSource(abc.ABC):
     ) -> Any:
         if self.rest_url is None:
             raise RuntimeError(f"{type(self).__name__} was given no rest_url")
-        query = urlencode(params or {})
+        if signed and self.auth is None:
+            raise RuntimeError(f"{type(self).__name__} needs a MarketAuth to sign {method} {path}")
+        query_params = {key: str(value) for key, value in (params or {}).items()}
+        if signed:
+            assert self.auth is not None
+            given = query_params
+            query_params = dict(self.auth.rest_auth_params(method, path, given))
+            for key, value in query_params.items():
+                if key not in given and len(value) >= _SHORTEST_CONCEALED_HEADER and value != self.auth.api_key:
+                    self.auth.conceal(value)  # a signature in the query: an error page may echo it
+        query = urlencode(query_params)
         path_and_query = f"{path}?{query}" if query else path
         data = "" if body is None else body if isinstance(body, str) else encode_message(body)
         request_headers = dict(headers or {})
         if body is not None and not isinstance(body, str):
             request_headers.setdefault("Content-Type", "application/json")
         if signed:
-            if self.auth is None:
-                raise RuntimeError(f"{type(self).__name__} needs a MarketAuth to sign {method} {path}")
+            assert self.auth is not None
             signed_headers = self.auth.rest_auth_headers(method, path_and_query, data)
             for value in signed_headers.values():
                 if len(value) >= _SHORTEST_CONCEALED_HEADER and value != self.auth.api_key:
@@ -486,48 +530,114 @@ class UserStreamTrackerDataSource(abc.ABC):
 
     # --- the loop ---------------------------------------------------------------------------------
 
-    async def _run_connection(self, output: Outbox[Any]) -> None:
-        """One connection from open to failure. Never returns normally: the stream ends by an exception."""
-        self._state = StreamState.CONNECTING
-        self._reconciler.open_gap(self._last_recv_time or None)
-        target = await self.connection_target()
-        timings = self.timings.with_ping_interval(target.ping_interval)
-        self.logger.info("connecting to %s", origin(target.url))
-        websocket = await self._open_websocket(target, timings)
-        self._websocket = websocket
+    async def _run_connection(self, output: Outbox[Any], handed_over: _Link | None = None) -> _Link:
+        """One connection from open to end, or from the handover that made it to the next.
 
+        Ends by an exception (the listener backs off and reconnects), or by returning the successor that
+        replaced it make-before-break, already subscribed: then there was no gap, and none is reconciled.
+        """
+        if handed_over is None:
+            self._enter(StreamState.CONNECTING)
+            self._reconciler.open_gap(self._last_recv_time or None)
+            link = await self._open_link(primary=True)
+        else:
+            link = handed_over
+            link.primary = True
+            if link.overlap is not None:
+                link.overlap.predecessor_closed()
+                link.overlap_ends = asyncio.get_running_loop().time() + link.timings.handover_overlap
+        self._websocket = link.websocket
         subscribed = asyncio.Event()
 
         async def converse() -> None:
-            await self._handshake(websocket, output, timings)
+            if handed_over is None:
+                await self._handshake(link, output)
             self._enter_streaming()
             self.logger.info("streaming")
             subscribed.set()
-            await self._read_frames(websocket, output, timings)
+            await self._read_frames(link, output)
 
         async def reconcile() -> None:
             # Only once subscribed: a snapshot taken earlier could miss what happens before the stream starts.
             await subscribed.wait()
             await self._reconciler.run(output.put)
 
-        tasks = [
+        tasks = {
             asyncio.create_task(converse()),
-            asyncio.create_task(self._keep_alive(websocket, timings.ping_interval)),
+            asyncio.create_task(self._keep_alive(link.websocket, link.timings.ping_interval)),
             *(asyncio.create_task(job()) for job in self.connection_jobs()),
-        ]
+        }
         if self._reconciler.enabled:
-            tasks.append(asyncio.create_task(reconcile()))
+            tasks.add(asyncio.create_task(reconcile()))
+        succession = asyncio.create_task(self._succeed(link, output, subscribed))
         try:
-            # The conversation only ends by an exception; a job may end the connection by raising.
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            failed = next(task for task in tasks if task.done() and task.exception() is not None)
-            raise cast(BaseException, failed.exception())
+            while True:
+                # The conversation only ends by an exception; a job may end the connection by raising.
+                done, _ = await asyncio.wait({*tasks, succession}, return_when=asyncio.FIRST_COMPLETED)
+                failed = next((task for task in done if not task.cancelled() and task.exception()), None)
+                if failed is not None and failed is not succession:
+                    raise cast(BaseException, failed.exception())
+                tasks -= done
+                if succession in done:
+                    successor = None if succession.exception() else succession.result()
+                    if successor is not None:
+                        # Both are subscribed: the predecessor goes on delivering for a moment, for what was
+                        # already on its way, then the successor takes over (echoes of those are skipped).
+                        await asyncio.wait(
+                            tasks, timeout=link.timings.handover_overlap, return_when=asyncio.FIRST_EXCEPTION
+                        )
+                        self._handovers += 1
+                        self.logger.info("handed over to a new connection, subscribed before this one closed")
+                        return successor
         finally:
+            succession.cancel()
             for task in tasks:
                 task.cancel()
-            await asyncio.wait(tasks)
-            await self._close(websocket)
-            self._websocket = None
+            await asyncio.wait({*tasks, succession})
+            await self._close(link.websocket)
+            if self._websocket is link.websocket:
+                self._websocket = None
+
+    async def _open_link(self, *, primary: bool) -> _Link:
+        target = await self.connection_target()
+        timings = self.timings.with_ping_interval(target.ping_interval)
+        self.logger.info("connecting to %s", origin(target.url))
+        websocket = await self._open_websocket(target, timings)
+        return _Link(websocket, timings, primary=primary)
+
+    async def _succeed(self, link: _Link, output: Outbox[Any], subscribed: asyncio.Event) -> _Link | None:
+        """Once the exchange announces this connection's end (or it reaches `MAX_CONNECTION_AGE`), open and
+        subscribe its successor while it still delivers; None if that fails (the connection then goes on until
+        the exchange closes it, and the reconnect after that reconciles as usual)."""
+        await subscribed.wait()
+        try:
+            async with asyncio.timeout(self.MAX_CONNECTION_AGE):
+                await link.closing_soon.wait()
+            self.logger.info("the exchange announced this connection's end: opening its successor")
+        except TimeoutError:
+            self.logger.info("the connection is %g s old: replacing it", self.MAX_CONNECTION_AGE)
+        overlap = Overlap()
+        link.overlap, link.side = overlap, Side.PREDECESSOR
+        try:
+            _PHASE.set(StreamState.CONNECTING)
+            successor = await self._open_link(primary=False)
+        except Exception as error:  # noqa: BLE001 - the connection in use is unharmed; its end is handled as usual
+            self.logger.warning("could not open a successor connection: %s", self.redact(str(error)))
+            return None
+        successor.overlap, successor.side = overlap, Side.SUCCESSOR
+        keep_alive = asyncio.create_task(self._keep_alive(successor.websocket, successor.timings.ping_interval))
+        try:
+            await self._handshake(successor, output)
+        except BaseException as error:
+            await self._close(successor.websocket)
+            if not isinstance(error, Exception):
+                raise
+            self.logger.warning("the successor connection failed its handshake: %s", self.redact(str(error)))
+            return None
+        finally:
+            keep_alive.cancel()
+            await asyncio.wait([keep_alive])
+        return successor
 
     async def _open_websocket(self, target: ConnectionTarget, timings: StreamTimings) -> WebSocketLike:
         try:
@@ -552,34 +662,31 @@ class UserStreamTrackerDataSource(abc.ABC):
             )
             return cast(WebSocketLike, websocket)
 
-    async def _handshake(self, websocket: WebSocketLike, output: Outbox[Any], timings: StreamTimings) -> None:
-        deadline = asyncio.get_running_loop().time() + timings.handshake_timeout
+    async def _handshake(self, link: _Link, output: Outbox[Any]) -> None:
+        deadline = asyncio.get_running_loop().time() + link.timings.handshake_timeout
         if self.AWAIT_READY:
-            await self._read_frames(websocket, output, timings, until=FrameKind.READY, count=1, deadline=deadline)
+            await self._read_frames(link, output, until=FrameKind.READY, count=1, deadline=deadline)
         logins = list(self.login_messages())
         if logins:
-            self._state = StreamState.AUTHENTICATING
+            self._enter(StreamState.AUTHENTICATING, link)
             for message in logins:
-                await websocket.send_str(encode_message(message))
-            await self._read_frames(websocket, output, timings, until=FrameKind.AUTH_OK, count=1, deadline=deadline)
+                await link.websocket.send_str(encode_message(message))
+            await self._read_frames(link, output, until=FrameKind.AUTH_OK, count=1, deadline=deadline)
             self.logger.info("authenticated")
         subscriptions = list(self.subscribe_messages())
         if subscriptions:
-            self._state = StreamState.SUBSCRIBING
+            self._enter(StreamState.SUBSCRIBING, link)
             for message in subscriptions:
-                await websocket.send_str(encode_message(message))
+                await link.websocket.send_str(encode_message(message))
             acks = self.expected_subscribe_acks(subscriptions)
             if acks:
-                await self._read_frames(
-                    websocket, output, timings, until=FrameKind.SUBSCRIBED, count=acks, deadline=deadline
-                )
+                await self._read_frames(link, output, until=FrameKind.SUBSCRIBED, count=acks, deadline=deadline)
             self.logger.info("subscribed with %d message(s)", len(subscriptions))
 
     async def _read_frames(
         self,
-        websocket: WebSocketLike,
+        link: _Link,
         output: Outbox[Any],
-        timings: StreamTimings,
         *,
         until: FrameKind | None = None,
         count: int = 0,
@@ -587,6 +694,7 @@ class UserStreamTrackerDataSource(abc.ABC):
     ) -> None:
         """Read frames and queue user messages; return after ``count`` frames of kind ``until`` (never if None)."""
         loop = asyncio.get_running_loop()
+        timings = link.timings
         seen = 0
         while True:
             timeout = timings.stale_after
@@ -597,12 +705,12 @@ class UserStreamTrackerDataSource(abc.ABC):
                     raise HandshakeTimeout(f"no {until.value} frame within {timings.handshake_timeout:g} s")
                 timeout = min(timeout, remaining)
             try:
-                frame = await websocket.receive(timeout=timeout)
+                frame = await link.websocket.receive(timeout=timeout)
             except TimeoutError:
                 if deadline is not None and loop.time() >= deadline:
                     continue
                 raise StaleConnection(f"no frame for {timings.stale_after:g} s; the connection is stale") from None
-            handled = await self._handle_frame(websocket, frame, output)
+            handled = await self._handle_frame(link, frame, output)
             if handled is None:
                 continue
             kind, message = handled
@@ -615,15 +723,19 @@ class UserStreamTrackerDataSource(abc.ABC):
                 raise SubscriptionError(self.describe_rejection(message))
             if kind is FrameKind.RECONNECT:
                 raise ServerRequestedReconnect(self.describe_rejection(message))
+            if kind is FrameKind.CLOSING_SOON and not link.closing_soon.is_set():
+                self.logger.info("the exchange will close this connection soon: %s", self.describe_rejection(message))
+                link.closing_soon.set()
             if kind is until:
                 seen += 1
                 if seen >= count:
                     return
 
     async def _handle_frame(
-        self, websocket: WebSocketLike, frame: aiohttp.WSMessage, output: Outbox[Any]
+        self, link: _Link, frame: aiohttp.WSMessage, output: Outbox[Any]
     ) -> tuple[FrameKind, Any] | None:
         """Account for one frame and queue it if it is a user message; None for pings, pongs and malformed frames."""
+        websocket = link.websocket
         if frame.type in _CLOSING_TYPES:
             code = websocket.close_code
             raise ConnectionLost(f"connection closed by the exchange (code {code})", close_code=code)
@@ -645,6 +757,10 @@ class UserStreamTrackerDataSource(abc.ABC):
             self._skip_malformed(frame.data, "unexpected shape")
             return None
         if kind is FrameKind.USER_MESSAGE:
+            if link.overlap_ends is not None and asyncio.get_running_loop().time() > link.overlap_ends:
+                link.overlap = link.overlap_ends = None
+            if link.overlap is not None and not link.overlap.deliver(link.side, _frame_text(frame.data)):
+                return None  # the other connection of a handover delivered it already
             await self._queue_user_message(message, output)
         return kind, message
 
@@ -708,9 +824,20 @@ class UserStreamTrackerDataSource(abc.ABC):
         if events:
             await self._reconciler.offer(events)
 
+    @property
+    def connection_phase(self) -> StreamState:
+        """The phase of the connection being served: `status.state`, except while a handover's successor is being
+        subscribed beside a streaming predecessor (its frames are then classified in its own phase)."""
+        return _PHASE.get() or self._state
+
+    def _enter(self, phase: StreamState, link: _Link | None = None) -> None:
+        _PHASE.set(phase)  # in the task serving this connection only
+        if link is None or link.primary:
+            self._state = phase
+
     def _enter_streaming(self) -> None:
         """The connection is fully up; from now on it counts towards a healthy connection (backoff reset)."""
-        self._state = StreamState.STREAMING
+        self._enter(StreamState.STREAMING)
         self._streaming_since = asyncio.get_running_loop().time()
 
     def _streamed_for(self) -> float | None:
@@ -756,6 +883,16 @@ class UserStreamTrackerDataSource(abc.ABC):
             self.logger.error("unexpected error in the user stream: %s", self._last_error, exc_info=error)
 
 
+def _symbols(symbols: Iterable[str]) -> frozenset[str]:
+    if isinstance(symbols, str):
+        raise TypeError(f"symbols= takes a collection of symbols, not the single string {symbols!r}")
+    chosen = frozenset(symbols)
+    for symbol in chosen:
+        if not isinstance(symbol, str) or not symbol:
+            raise TypeError(f"symbols= must hold the exchange's symbols as non-empty text, got {symbol!r}")
+    return chosen
+
+
 def _output_queue(args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Queue[Any]:
     """The output queue from either call form, warning on the legacy one."""
     positional = list(args)
@@ -776,6 +913,10 @@ def _output_queue(args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Queu
             stacklevel=3,
         )
     return output
+
+
+def _frame_text(data: str | bytes) -> str:
+    return data if isinstance(data, str) else data.decode("utf-8", "replace")
 
 
 def _encoded(message: Any) -> str:

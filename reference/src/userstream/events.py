@@ -152,6 +152,8 @@ class TradeFill:
     price: Decimal
     quantity: Decimal
     fee: Decimal
+    """What the account paid for this execution, in ``fee_asset``: positive for a fee charged, negative for a
+    rebate (OKX writes its fees the other way round; its connector turns them over)."""
     fee_asset: str | None
     timestamp: int | None = None
     """When it executed, in the exchange's ms."""

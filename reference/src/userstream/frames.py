@@ -35,6 +35,9 @@ class FrameKind(enum.Enum):
     SUBSCRIBE_REJECTED = "subscribe_rejected"
     RECONNECT = "reconnect"
     """The exchange ended this stream on purpose (expired key or token): reconnect with fresh credentials."""
+    CLOSING_SOON = "closing_soon"
+    """The exchange announced it will close this connection soon and keeps delivering on it meanwhile (OKX 64008,
+    Binance ``serverShutdown``): a successor connection is opened and subscribed first, then this one is closed."""
     MALFORMED = "malformed"
     """Valid JSON with a shape the connector does not expect: counted and skipped."""
 

@@ -28,12 +28,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from userstream.account import AccountSnapshot, AccountState
+from userstream.account import AccountSnapshot, AccountState, SnapshotScope
 from userstream.backoff import Backoff
-from userstream.events import AccountEvent, OrderStatus, OrderUpdate, Reconciled, ReconcileReason
+from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate, Reconciled, ReconcileReason
 from userstream.outbox import Logger, Outbox
 
-SnapshotFetcher = Callable[[], Awaitable[AccountSnapshot]]
+SnapshotFetcher = Callable[[SnapshotScope], Awaitable[AccountSnapshot]]
 OrderFetcher = Callable[[OrderUpdate], Awaitable[OrderUpdate]]
 AccountEventSink = asyncio.Queue[AccountEvent | Reconciled]
 Deliver = Callable[[Any], Awaitable[None]]
@@ -41,6 +41,9 @@ Deliver = Callable[[Any], Awaitable[None]]
 
 LOOKUP_ATTEMPTS = 3
 MAX_BUFFERED_EVENTS = 100_000
+HISTORY_OVERLAP = 60.0
+"""Seconds of history read from before the gap started: covers clock differences and events still in flight
+when the last frame arrived. What is read twice is recognised (by trade id, by an order's final state)."""
 
 
 class OrderLookupFailed(Exception):
@@ -62,6 +65,7 @@ class Reconciler:
         redact: Callable[[str], str] = str,
         lookup_attempts: int = LOOKUP_ATTEMPTS,
         max_buffered: int = MAX_BUFFERED_EVENTS,
+        symbols: frozenset[str] = frozenset(),
     ) -> None:
         if interval is not None and not interval > 0:
             raise ValueError(f"reconcile_interval must be a positive number of seconds or None, got {interval!r}")
@@ -75,6 +79,7 @@ class Reconciler:
         self._redact = redact
         self._lookup_attempts = lookup_attempts
         self._max_buffered = max_buffered
+        self._symbols = symbols
         self._lookup_failures: dict[str, int] = {}
         """Consecutive failed lookups of each vanished order, until it is found or settled."""
         self._overflowed_while_fetching = False
@@ -266,9 +271,18 @@ class Reconciler:
             self._logger.info("reconciled (%s): %d missed change(s)", marker.reason, len(corrections))
         return True
 
+    def scope(self) -> SnapshotScope:
+        """What the next snapshot must cover: history since the gap opened, every symbol known to be traded."""
+        live = {event.symbol for event in self._buffer if not isinstance(event, BalanceUpdate)}
+        return SnapshotScope(
+            taken_at=time.time(),
+            since=None if self._gap_started is None else self._gap_started - HISTORY_OVERLAP,
+            symbols=self._symbols | self.account.symbols | live,
+        )
+
     async def _fetch(self) -> tuple[AccountSnapshot, dict[str, OrderUpdate]]:
         assert self._fetch_snapshot is not None  # run() is only started when enabled
-        snapshot = await self._fetch_snapshot()
+        snapshot = await self._fetch_snapshot(self.scope())
         vanished = self.account.vanished_orders(snapshot)
         for order_id in self._lookup_failures.keys() - {order.exchange_order_id for order in vanished}:
             del self._lookup_failures[order_id]  # back on the list, or settled by a live event meanwhile

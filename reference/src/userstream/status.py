@@ -51,6 +51,9 @@ class StreamStatus:
     """Times that buffer passed its bound and was dropped in favour of a later snapshot (nothing is lost)."""
     orders_settled_unknown: int = 0
     """Orders that left the open list and whose end no lookup could tell: settled with status unknown."""
+    handovers: int = 0
+    """Connections replaced make-before-break: the successor was subscribed before its predecessor was closed
+    (after an announced close, or at `UserStreamTrackerDataSource.MAX_CONNECTION_AGE`). Not reconnects: no gap."""
 
     @property
     def streaming(self) -> bool:

@@ -21,9 +21,13 @@ class StreamTimings:
     """No frame at all for this long means the connection is dead, whatever TCP says."""
     close_timeout: float = 2.0
     """How long a clean close may wait for the exchange's close frame."""
+    handover_overlap: float = 1.0
+    """In a make-before-break handover, how long the old connection still delivers once the new one is subscribed
+    (frames already on their way arrive); the new one's copies of them are recognised for as long again."""
 
     def __post_init__(self) -> None:
-        for name in ("connect_timeout", "handshake_timeout", "ping_interval", "stale_after", "close_timeout"):
+        names = ("connect_timeout", "handshake_timeout", "ping_interval", "stale_after", "close_timeout")
+        for name in (*names, "handover_overlap"):
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")

@@ -482,18 +482,27 @@ async def test_the_exchange_ending_the_stream_is_followed_by_a_fresh_login(
 
 
 @pytest.mark.parametrize("case", [OKX], ids=["okx"])
-async def test_okx_service_upgrade_notice_reconnects(venue: Venue, make_stream: StreamFactory) -> None:
+async def test_okx_service_upgrade_notice_hands_over_before_the_old_connection_closes(
+    venue: Venue, make_stream: StreamFactory
+) -> None:
     data_source = make_stream()
-    start_listening(data_source)
+    output = start_listening(data_source)
     await streaming(venue, data_source)
     dialect = venue.exchange.dialect
     assert isinstance(dialect, okx.OkxDialect)
-    await venue.exchange.push(dialect.service_upgrade_notice())
-    await streaming(venue, data_source, connections=2)
-    assert data_source.status.last_error == (
-        "ServerRequestedReconnect: The connection will soon be closed for a service upgrade. "
-        "Please reconnect. (code 64008)"
-    )
+    [old] = venue.exchange.connections
+    await venue.exchange.push(dialect.service_upgrade_notice())  # OKX goes on delivering until it closes
+    await eventually(lambda: data_source.status.handovers == 1, "a handover")
+    new = venue.exchange.connections[-1]
+    assert new is not old
+    assert new.subscriptions, "the successor logged in and subscribed"
+    await eventually(lambda: not old.open, "the client closed the old connection")
+    assert old.client_close_code == 1000, "closed by the client, cleanly, once the successor was up"
+    status = data_source.status
+    assert (status.reconnect_count, status.last_error, status.streaming) == (0, None, True)
+    event = okx.order_update("1")
+    await venue.exchange.push(event)
+    assert await next_message(output) == event
 
 
 @pytest.mark.parametrize("case", [OKX], ids=["okx"])

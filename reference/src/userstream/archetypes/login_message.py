@@ -196,7 +196,7 @@ class LoginMessageDataSource(UserStreamTrackerDataSource):
     # --- internals ----------------------------------------------------------------------------------
 
     def _rejection_in_phase(self, kind: FrameKind) -> FrameKind:
-        state = self.status.state
+        state = self.connection_phase
         if state is StreamState.STREAMING:
             return FrameKind.RECONNECT  # nothing is pending once streaming: the exchange ended the stream
         if kind is FrameKind.AUTH_REJECTED and state is StreamState.SUBSCRIBING:

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
@@ -405,8 +405,8 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
 
     # --- the loop -----------------------------------------------------------------------------------
 
-    async def _run_connection(self, output: Outbox[Any]) -> None:
-        """Poll until a poll fails; like a WebSocket connection, it only ends by an exception.
+    async def _run_connection(self, output: Outbox[Any], handed_over: Any = None) -> NoReturn:
+        """Poll until a poll fails; like a WebSocket connection, it only ends by an exception (never handed over).
 
         The base class records the failure, backs off and calls this again; the account state
         survives, so the first poll after an outage reports what changed during it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -23,9 +23,13 @@ class ExchangeAccount(Protocol):
 
     def set_balance(self, asset: str, total: str | Decimal, available: str | Decimal | None = None) -> None: ...
 
+    def deposit(self, asset: str, amount: str | Decimal) -> Any:
+        """Credit ``amount`` to ``asset`` (negative: a withdrawal), pushed as the exchange pushes a deposit."""
+        ...
+
     def place_order(
         self,
-        symbol: str = ...,
+        symbol: str | None = ...,
         side: str = ...,
         price: str = ...,
         amount: str = ...,
@@ -41,6 +45,11 @@ class ExchangeAccount(Protocol):
     async def publish(self) -> int: ...
 
     def fail_next(self, count: int = 1, status: int = ...) -> None: ...
+
+    @property
+    def pages_served(self) -> Mapping[str, int]:
+        """Pages each paginated account endpoint (by path) has served."""
+        ...
 
     def truth(self) -> AccountSnapshot:
         """Balances, open orders and every fill, typed as a connector would report them."""

@@ -24,6 +24,7 @@ import abc
 import asyncio
 import warnings
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar, cast
 
 import pytest
@@ -67,7 +68,12 @@ __all__ = [
 
 # Short enough that a test waits milliseconds, long enough that two loaded cores keep up.
 TEST_TIMINGS = StreamTimings(
-    connect_timeout=2.0, handshake_timeout=2.0, ping_interval=0.2, stale_after=0.6, close_timeout=0.5
+    connect_timeout=2.0,
+    handshake_timeout=2.0,
+    ping_interval=0.2,
+    stale_after=0.6,
+    close_timeout=0.5,
+    handover_overlap=0.1,
 )
 # jitter=0 makes every delay its ceiling, so a test can bound reconnect times exactly.
 TEST_RECONNECT = ReconnectPolicy(initial_delay=0.05, max_delay=0.4, factor=2.0, jitter=0.0, min_delay=0.0)
@@ -473,6 +479,17 @@ class PollingUserStreamContract(_Contract):
 class ReconcilingHarness(WebSocketHarness):
     """A harness for a connector that reconciles (`fetch_account_snapshot`): it also drives the exchange's account."""
 
+    ANNOUNCES_CLOSE: ClassVar[bool] = False
+    """The exchange announces a connection's end before it closes it, and keeps delivering meanwhile (OKX 64008,
+    Binance ``serverShutdown``): the connector must hand over make-before-break."""
+    LARGEST_PAGE: ClassVar[int | None] = None
+    """The most rows one page of the exchange's paginated account endpoints holds, as its documentation says;
+    None when the snapshot's endpoints are not paginated."""
+    SYMBOLS: ClassVar[tuple[str, str]] = ("BTC-USDT", "ETH-USDT")
+    """Two symbols in the exchange's spelling: the first is where `ExchangeAccount.place_order` trades by default."""
+    GUARANTEE: ClassVar[str] = "exact: every fill and every order's final state once, balances as pushed"
+    """What the account guarantees on this exchange, in one line (the fault soak prints it in the connector's row)."""
+
     @abc.abstractmethod
     def exchange_account(self) -> ExchangeAccount:
         """The account on the exchange that `install` set up: the truth the connector must end up with."""
@@ -487,6 +504,14 @@ class ReconcilingHarness(WebSocketHarness):
     async def expire_credentials(self, exchange: FakeExchange) -> bool:
         """Expire the listen key or token the stream runs on, as the exchange would; False if there is none."""
         return False
+
+    async def announce_close(self, exchange: FakeExchange, *, after: float) -> None:
+        """End the open connections as the exchange ends one on purpose.
+
+        With `ANNOUNCES_CLOSE`, push the exchange's notice and close them ``after`` seconds later; otherwise close
+        them at once with code 1001 (going away), the WebSocket's own notice.
+        """
+        await exchange.close_connections(code=1001, reason="going away")
 
 
 class ReconciliationContract:
@@ -610,3 +635,139 @@ class ReconciliationContract:
         truth.set_balance("USDT", "5")  # never published: only a snapshot can tell
         await agrees(data_source.account, truth)
         assert data_source.status.reconnect_count == 0
+
+    async def test_a_deposit_is_counted_once_across_a_reconciliation(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        """A deposit pushed while a snapshot that already shows it is pending, then one pushed live: each counted once.
+
+        An exchange that pushes the amount moved (Binance's ``balanceUpdate``) beside the new total must not have
+        the amount added to a total that already holds it.
+        """
+        truth = harness.exchange_account()
+        truth.set_balance("USDT", "100")
+        truth.fail_next(1)
+        data_source = build()
+        listen_with_events(data_source)
+        await eventually(lambda: data_source.status.reconcile_failures >= 1, "the first snapshot failed")
+        truth.deposit("USDT", "25")
+        await truth.publish()  # buffered: the gap is still open
+        await self.reconciled(data_source)  # the snapshot shows 125, then the buffered deposit is applied
+        assert data_source.account.balances["USDT"].total == Decimal(125)
+        truth.deposit("USDT", "5")
+        await truth.publish()
+        await agrees(data_source.account, truth)
+        assert data_source.account.balances["USDT"].total == Decimal(130)
+
+    async def test_an_order_born_and_finished_in_a_gap_is_reported_exactly_once(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        truth = harness.exchange_account()
+        data_source = build()
+        output, events = listen_with_events(data_source)
+        await self.reconciled(data_source)
+        await gap_marker(output)
+        drain(events)
+        await exchange.drop_connections()
+        filled = truth.place_order(amount="0.02", client_order_id="gap-1")
+        truth.fill(filled.order_id, "0.01", fee="0.1")
+        truth.fill(filled.order_id, "0.01", fee="0.1")
+        cancelled = truth.place_order(amount="0.05", price="29000", client_order_id="gap-2")
+        truth.fill(cancelled.order_id, "0.01")
+        truth.cancel(cancelled.order_id)
+        await truth.publish()  # to nobody
+        await self.reconciled(data_source)
+        await agrees(data_source.account, truth)
+        data_source.request_reconciliation()  # a second snapshot reads the same history again
+        await self.reconciled(data_source)
+        received = drain(events)
+        assert sorted(fill.trade_id for fill in fills_of(received)) == sorted(
+            fill.trade_id
+            for fill in truth.truth().fills
+            if fill.exchange_order_id in (filled.order_id, cancelled.order_id)
+        ), "each fill exactly once"
+        for order, final in ((filled, OrderStatus.FILLED), (cancelled, OrderStatus.CANCELED)):
+            updates = order_updates_of(received, order.order_id)
+            assert [update.status for update in updates if update.status.is_final] == [final], "one final state"
+            last_fill = max(
+                received.index(fill) for fill in fills_of(received) if fill.exchange_order_id == order.order_id
+            )
+            assert last_fill < received.index(updates[-1]), "no order ends before its last fill"
+
+    async def test_a_snapshot_follows_every_page(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        if harness.LARGEST_PAGE is None:
+            pytest.skip("this exchange's snapshot endpoints return everything in one reply: there is nothing to page")
+        truth = harness.exchange_account()
+        data_source = build()
+        listen_with_events(data_source)
+        await self.reconciled(data_source)
+        await exchange.drop_connections()
+        rows = harness.LARGEST_PAGE + 1
+        for _ in range(rows):  # more of each than one page holds: open orders, finished orders, fills
+            truth.place_order(amount="0.01", price="20000")
+            truth.fill(truth.place_order(amount="0.01").order_id, "0.01")
+        await self.reconciled(data_source)
+        assert account_differences(data_source.account, truth.truth()) == []
+        paged = {path: pages for path, pages in truth.pages_served.items() if pages > 1}
+        assert paged, f"no endpoint was asked for a second page: {dict(truth.pages_served)}"
+
+    async def test_an_announced_close_loses_nothing(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        truth = harness.exchange_account()
+        order = truth.place_order(amount="0.03")
+        data_source = build()
+        output, events = listen_with_events(data_source)
+        await self.reconciled(data_source)
+        await gap_marker(output)
+        drain(events)
+        drain(output)
+        [first] = [connection for connection in exchange.connections if connection.open]
+        await harness.announce_close(exchange, after=1.0)
+        truth.fill(order.order_id, "0.01")  # while the announced connection still delivers
+        pushed = await truth.publish()
+        if harness.ANNOUNCES_CLOSE:
+            await eventually(lambda: data_source.status.handovers == 1, "a handover to a new connection")
+        truth.fill(order.order_id, "0.01")
+        pushed += await truth.publish()
+        await eventually(lambda: not first.open, "the announced connection closed")
+        truth.cancel(order.order_id)
+        pushed += await truth.publish()
+        await agrees(data_source.account, truth)
+        received = drain(events)
+        assert len(fills_of(received)) == 2, "each fill once"
+        [final] = [update for update in order_updates_of(received, order.order_id) if update.status.is_final]
+        assert final.status is OrderStatus.CANCELED
+        if harness.ANNOUNCES_CLOSE:
+            status = data_source.status
+            assert (status.handovers, status.reconnect_count) == (1, 0), "handed over, not reconnected"
+            successor = exchange.connections[-1]
+            assert successor.handshaken_at is not None
+            assert first.closed_at is not None
+            assert successor.handshaken_at < first.closed_at, "make-before-break: subscribed before the close"
+            raw = [message for message in drain(output) if not is_gap_marker(message)]
+            assert len(raw) == pushed, f"each pushed frame once on user_stream, got {len(raw)} of {pushed}"
+
+    async def test_an_order_on_a_symbol_first_traded_in_a_gap_is_found(
+        self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        """A symbol with no open order before the gap, given to the data source (``symbols=``), is read too.
+
+        What an exchange whose history endpoints take one symbol at a time needs; any other finds it anyway.
+        """
+        first, second = harness.SYMBOLS
+        truth = harness.exchange_account()
+        truth.place_order(first)
+        data_source = build(symbols=harness.SYMBOLS)
+        _, events = listen_with_events(data_source)
+        await self.reconciled(data_source)
+        await exchange.drop_connections()
+        order = truth.place_order(second, amount="0.02")
+        truth.fill(order.order_id, "0.02")
+        await self.reconciled(data_source)
+        assert account_differences(data_source.account, truth.truth()) == []
+        finals = [update for update in order_updates_of(drain(events), order.order_id) if update.status.is_final]
+        assert [update.status for update in finals] == [OrderStatus.FILLED]
+

@@ -88,6 +88,10 @@ class Connection:
     """The code of the client's close frame; None while open or if the client vanished without one."""
     silent: bool = False
     authenticated: bool = False
+    handshaken_at: float | None = None
+    """The event loop's clock when the exchange last accepted this connection's login or subscribe."""
+    closed_at: float | None = None
+    """The event loop's clock when the connection ended."""
     subscriptions: list[Any] = field(default_factory=list)
     received: list[Any] = field(default_factory=list)
 
@@ -171,6 +175,7 @@ class FakeExchange:
         self._changed = asyncio.Condition()
         self._server: TestServer | None = None
         self._memory_sessions: set[asyncio.Task[None]] = set()
+        self._announced_closes: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -184,6 +189,10 @@ class FakeExchange:
 
     async def close(self) -> None:
         """Close every connection (code 1001) and stop the server."""
+        for announced in self._announced_closes:
+            announced.cancel()
+        if self._announced_closes:
+            await asyncio.wait(self._announced_closes)
         await self.close_connections(code=WSCloseCode.GOING_AWAY)
         if self._memory_sessions:
             await asyncio.wait(self._memory_sessions)
@@ -303,6 +312,33 @@ class FakeExchange:
                 continue
         await self._ended(victims)
 
+    async def announce_close(
+        self, notice: Any, *, after: float, code: int = WSCloseCode.GOING_AWAY
+    ) -> list[Connection]:
+        """Push ``notice`` to every open connection, go on serving them for ``after`` seconds, then close them.
+
+        What an exchange does before a service upgrade (OKX's 64008, Binance's ``serverShutdown``). Connections
+        opened meanwhile stay open. Returns the connections that will be closed.
+        """
+        doomed = self._live_connections()
+        for connection in doomed:
+            await self.push(notice, to=connection)
+
+        async def close_them() -> None:
+            await asyncio.sleep(after)
+            for connection in doomed:
+                if connection.open:
+                    try:
+                        await connection.socket.close(code=code, message=b"service upgrade")
+                    except ConnectionError:
+                        continue
+            await self._ended(doomed)
+
+        task = asyncio.create_task(close_them())
+        self._announced_closes.add(task)
+        task.add_done_callback(self._announced_closes.discard)
+        return doomed
+
     def go_silent(self) -> None:
         """From now on, the connections open now receive no reply, pong or event, but stay open (half-open)."""
         for connection in self._live_connections():
@@ -399,6 +435,7 @@ class FakeExchange:
             pass
         finally:
             connection.open = False
+            connection.closed_at = loop.time()
             await self._notify()
 
     def _replies(self, connection: Connection, message: Any) -> list[Any]:
@@ -412,6 +449,7 @@ class FakeExchange:
             if reason is not None:
                 return [self.dialect.login_rejection(message, reason)]
             connection.authenticated = True
+            connection.handshaken_at = asyncio.get_running_loop().time()
             return [self.dialect.login_ack(message)]
         if intent is ClientIntent.SUBSCRIBE:
             if self.dialect.requires_login and not connection.authenticated:
@@ -424,6 +462,7 @@ class FakeExchange:
             if reason is not None:
                 return [self.dialect.subscribe_rejection(message, reason)]
             connection.subscriptions.append(message)
+            connection.handshaken_at = asyncio.get_running_loop().time()
             return self.dialect.subscribe_replies(message)
         if intent is ClientIntent.PING:
             return [self.dialect.pong(message)]

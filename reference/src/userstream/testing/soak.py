@@ -32,6 +32,8 @@ SOAK_RECONNECT = ReconnectPolicy(initial_delay=0.05, max_delay=0.5, factor=2.0, 
 """Fast enough for hundreds of faults a minute, jittered as in production."""
 RECOVERY_TIMEOUT = 20.0
 """Seconds a fault may take to be reconciled before the soak gives up on it (and reports it)."""
+ANNOUNCED_CLOSE_AFTER = 0.5
+"""Seconds an exchange goes on delivering after it announced a connection's end (OKX: about 30)."""
 
 Fault = Callable[[FakeExchange, ReconcilingHarness, ExchangeAccount], Awaitable[bool]]
 
@@ -73,6 +75,13 @@ async def _snapshot_5xx(exchange: FakeExchange, harness: ReconcilingHarness, acc
     return True
 
 
+async def _announced_close(exchange: FakeExchange, harness: ReconcilingHarness, account: ExchangeAccount) -> bool:
+    if not harness.ANNOUNCES_CLOSE:
+        return False  # the exchange only closes (close_1001 covers that)
+    await harness.announce_close(exchange, after=ANNOUNCED_CLOSE_AFTER)
+    return True
+
+
 FAULTS: dict[str, Fault] = {
     "tcp_drop": _drop,
     "close_1001": _close_1001,
@@ -81,6 +90,7 @@ FAULTS: dict[str, Fault] = {
     "rejected_login": _rejected_login,
     "credential_expiry": _credential_expiry,
     "snapshot_5xx": _snapshot_5xx,
+    "announced_close": _announced_close,
 }
 """Every fault the reference knows, by the name the report uses."""
 
@@ -88,6 +98,8 @@ FAULTS: dict[str, Fault] = {
 @dataclass
 class SoakReport:
     name: str
+    guarantee: str = ""
+    """What the account guarantees on this exchange (`ReconcilingHarness.GUARANTEE`)."""
     faults: int = 0
     faults_by_kind: Counter[str] = field(default_factory=Counter)
     unsupported: set[str] = field(default_factory=set)
@@ -103,6 +115,8 @@ class SoakReport:
     differences: list[str] = field(default_factory=list)
     """How the tracker's account differs from the exchange's at the end (empty: it agrees)."""
     reconnects: int = 0
+    handovers: int = 0
+    """Connections replaced make-before-break after an announced close: no reconnect, no gap."""
     duration_s: float = 0.0
     max_recover_s: float = 0.0
     unrecovered: int = 0
@@ -114,8 +128,12 @@ class SoakReport:
 
     @property
     def reconnects_caused(self) -> int:
-        """Reconnects the faults explain: one per fault that ends a connection, two for a refused login."""
-        ending = sum(count for kind, count in self.faults_by_kind.items() if kind != "malformed_frame")
+        """Reconnects the faults explain: one per fault that ends a connection, two for a refused login (an announced
+        close is handed over, not reconnected, unless the handover failed)."""
+        ending = sum(
+            count for kind, count in self.faults_by_kind.items() if kind not in ("malformed_frame", "announced_close")
+        )
+        ending += self.faults_by_kind["announced_close"] - self.handovers
         return ending + self.faults_by_kind["rejected_login"]
 
     @property
@@ -149,9 +167,10 @@ class SoakReport:
         kinds = " ".join(f"{kind}={count}" for kind, count in sorted(self.faults_by_kind.items()))
         lines = [
             f"{self.name}: {'ok' if self.passed else 'FAILED'} in {self.duration_s:.1f} s; faults: {kinds}",
+            f"  guarantee: {self.guarantee}",
             f"  out_of_order={self.out_of_order} unrecovered={self.unrecovered} leftover_tasks={self.leftover_tasks}"
             f" leftover_connections={self.leftover_connections}",
-            f"  reconnects={self.reconnects} (the faults explain {self.reconnects_caused})"
+            f"  reconnects={self.reconnects} (the faults explain {self.reconnects_caused}) handovers={self.handovers}"
             f" reconnects_per_min={self.reconnects_per_min:.0f} (backoff bound {self.reconnect_bound_per_min:.0f})",
         ]
         if self.unsupported:
@@ -177,7 +196,8 @@ class _Activity:
         if not self.lots_left or (roll < 0.3 and len(self.lots_left) < self.MAX_OPEN_ORDERS):
             lots = self.rng.randint(2, 9)
             side = self.rng.choice(("buy", "sell"))
-            order = self.account.place_order("BTC-USDT", side, str(self.rng.randint(29_000, 31_000)), f"0.0{lots}")
+            price = str(self.rng.randint(29_000, 31_000))
+            order = self.account.place_order(side=side, price=price, amount=f"0.0{lots}")
             self.lots_left[order.order_id] = lots
         elif roll < 0.75:
             order_id = self.rng.choice(sorted(self.lots_left))
@@ -191,7 +211,11 @@ class _Activity:
             del self.lots_left[order_id]
         else:
             total = f"{self.rng.randint(100, 10_000)}.{self.rng.randint(0, 99):02d}"
-            self.account.set_balance(self.rng.choice(("USDT", "BTC", "ETH")), total)
+            asset = self.rng.choice(("USDT", "BTC", "ETH"))
+            if self.rng.random() < 0.5:
+                self.account.set_balance(asset, total)
+            else:  # pushed as a deposit: by an exchange that pushes amounts moved, as the amount
+                self.account.deposit(asset, f"{self.rng.randint(1, 99)}.{self.rng.randint(0, 99):02d}")
 
 
 async def run_soak(
@@ -205,7 +229,11 @@ async def run_soak(
 ) -> SoakReport:
     """Run one soak; see the module docstring. Deterministic in what it injects, given ``seed``."""
     rng = random.Random(seed)
-    report = SoakReport(name or type(harness).__name__, reconnect_bound_per_min=60 / SOAK_RECONNECT.min_delay)
+    report = SoakReport(
+        name or type(harness).__name__,
+        guarantee=harness.GUARANTEE,
+        reconnect_bound_per_min=60 / SOAK_RECONNECT.min_delay,
+    )
     started = time.monotonic()
     async with FakeExchange(harness.dialect(), harness.credentials()) as exchange:
         harness.install(exchange)
@@ -242,6 +270,7 @@ async def run_soak(
         await _reconciled_after(lambda: tracker.status, 0.0)
         trader = asyncio.create_task(trade())
         kinds = sorted(FAULTS)
+        handovers = 0
         try:
             while report.faults < faults:
                 await asyncio.sleep(rng.expovariate(1 / mean_fault_interval))
@@ -256,6 +285,10 @@ async def run_soak(
                 if kind == "malformed_frame":
                     continue  # skipped in place: no gap to reconcile
                 try:
+                    if kind == "announced_close":
+                        await _handed_over_or_reconciled(lambda: tracker.status, moment, handovers)
+                        handovers = tracker.status.handovers
+                        continue  # no gap: nothing was reconciled, so there is no recovery time to measure
                     await _reconciled_after(lambda: tracker.status, moment)
                 except TimeoutError:
                     report.unrecovered += 1
@@ -273,6 +306,7 @@ async def run_soak(
             await agrees(tracker.account, account)
         report.differences = account_differences(tracker.account, account.truth())
         report.reconnects = tracker.status.reconnect_count
+        report.handovers = tracker.status.handovers
         await tracker.stop()
         for consumer in consumers:
             consumer.cancel()
@@ -310,6 +344,19 @@ def _count_deliveries(report: SoakReport, received: list[Any], account: Exchange
         and event.status.is_final
         and last_fill.get(event.exchange_order_id, -1) > position[id(event)]
     )
+
+
+async def _handed_over_or_reconciled(data_source_status: Callable[[], Any], moment: float, handovers: int) -> None:
+    """Wait until the stream handed over to a new connection (or, if that failed, reconnected and reconciled)."""
+
+    def done() -> bool:
+        status = data_source_status()
+        reconciled = not status.reconciling and (status.reconciled_at or 0) > moment
+        return status.streaming and (status.handovers > handovers or reconciled)
+
+    async with asyncio.timeout(RECOVERY_TIMEOUT):
+        while not done():  # noqa: ASYNC110 - polling the tracker's own status
+            await asyncio.sleep(0.005)
 
 
 async def _reconciled_after(data_source_status: Callable[[], Any], moment: float) -> None:

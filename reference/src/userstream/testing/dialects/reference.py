@@ -582,9 +582,19 @@ class ReferenceAccount:
         self.balances[asset] = (total, available, stamp)
         self.pending_events.append((BALANCES_CHANNEL, self.balance_json(asset)))
 
+    def deposit(self, asset: str, amount: str | Decimal) -> None:
+        """Credit ``amount`` (negative: a withdrawal): the reference protocol pushes the balance it leaves."""
+        total, available, _ = self.balances.get(asset, (Decimal(0), Decimal(0), 0))
+        self.set_balance(asset, total + Decimal(amount), available + Decimal(amount))
+
+    @property
+    def pages_served(self) -> Mapping[str, int]:
+        """Always empty: the reference protocol's account endpoints answer in one reply, never paged."""
+        return {}
+
     def place_order(
         self,
-        symbol: str = "BTC-USDT",
+        symbol: str | None = "BTC-USDT",
         side: str = "buy",
         price: str = "30000",
         amount: str = "0.01",
@@ -595,7 +605,7 @@ class ReferenceAccount:
         stamp = self.stamp()
         order = ReferenceOrder(
             order_id=str(next(self._order_ids)),
-            symbol=symbol,
+            symbol=symbol or "BTC-USDT",
             side=side,
             type=order_type,
             price=Decimal(price),
