@@ -91,13 +91,16 @@ async def eventually(condition: Callable[[], bool], what: str, timeout: float = 
         raise AssertionError(f"{what}: not within {timeout:g} s") from None
 
 
+_FAKE_EXCHANGE_TASKS = ("RequestHandler.", "FakeExchange.")
+
+
 def client_tasks() -> set[asyncio.Task[Any]]:
-    """Tasks alive besides the caller's own and the fake exchange's request handlers."""
+    """Tasks alive besides the caller's own and the fake exchange's (its request handlers, its scheduled closes)."""
     current = asyncio.current_task()
     return {
         task
         for task in asyncio.all_tasks()
-        if task is not current and not task.done() and not _qualname(task).startswith("RequestHandler.")
+        if task is not current and not task.done() and not _qualname(task).startswith(_FAKE_EXCHANGE_TASKS)
     }
 
 
@@ -770,4 +773,3 @@ class ReconciliationContract:
         assert account_differences(data_source.account, truth.truth()) == []
         finals = [update for update in order_updates_of(drain(events), order.order_id) if update.status.is_final]
         assert [update.status for update in finals] == [OrderStatus.FILLED]
-
