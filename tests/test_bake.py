@@ -82,14 +82,14 @@ def test_only_the_chosen_archetype_is_generated(bake: Callable[..., Path]) -> No
         (generic_answers("rest_token"), True),
         (generic_answers("listen_key"), True),
         (generic_answers("rest_polling"), False),
-        (preset_answers("kucoin"), False),
+        *((preset_answers(preset), True) for preset in PRESETS),
     ],
     ids=lambda value: value.get("preset", value.get("archetype", "rest_polling")) if isinstance(value, dict) else "",
 )
 def test_only_the_reconciling_connectors_have_an_account_module(
     bake: Callable[..., Path], answers: dict[str, Any], reconciles: bool
 ) -> None:
-    """The generic WebSocket archetypes reconcile through <exchange>_account.py; polling and the presets have none."""
+    """The generic WebSocket archetypes and every preset reconcile through <exchange>_account.py; polling has none."""
     project = bake(**{**answers, "run_tests": "skip"})
     name = project.name
     assert (project / name / f"{name}_account.py").is_file() is reconciles

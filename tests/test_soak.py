@@ -26,10 +26,10 @@ def soak(*arguments: str, timeout: float = 600) -> subprocess.CompletedProcess[s
     )
 
 
-@pytest.mark.timeout(900)
 CONNECTORS = ("login_message", "signed_subscribe", "rest_token", "listen_key", "rest_polling", "okx")
 
 
+@pytest.mark.timeout(900)
 def test_no_update_is_lost_or_duplicated_across_every_connector_under_faults() -> None:
     result = soak("--faults", "8", "--seed", "5", *(f"--connector={name}" for name in CONNECTORS))
     assert result.returncode == 0, result.stdout + result.stderr
