@@ -475,7 +475,7 @@ class FakeExchange:
             query=dict(request.query),
             headers=request.headers,
             body=await request.text(),
-            query_string=request.query_string,
+            query_string=request.raw_path.partition("?")[2],
         )
         self.rest_requests.append(rest_request)
         await self._notify()
