@@ -1,4 +1,7 @@
-"""Binance USDⓈ-M futures: the listen-key user data stream, its REST paths and timings (docs: "User Data Streams")."""
+"""Binance USDⓈ-M futures: the listen-key user data stream, the account's REST endpoints and timings.
+
+"User Data Streams", "Trade" and "Account" in Binance's USDⓈ-M futures documentation (developers.binance.com).
+"""
 
 from collections.abc import Mapping
 from typing import Final
@@ -22,6 +25,27 @@ LISTEN_KEY_KEEPALIVE_INTERVAL: Final = 30 * 60.0
 EVENT_TYPE_FIELD: Final = "e"
 TERMINATION_EVENTS: Final[Mapping[str, str]] = {"listenKeyExpired": "the listen key expired"}
 
+# "A single connection is only valid for 24 hours; expect to be disconnected at the 24 hour mark." Binance announces
+# no close in advance on futures user streams, so each connection is replaced make-before-break a little before.
+MAX_CONNECTION_AGE: Final = 23.5 * 3600
+
 # Binance pings only every few minutes; our protocol pings, answered within the interval, are what
 # reveal a dead socket in good time.
 TIMINGS: Final = StreamTimings(ping_interval=30.0, stale_after=90.0)
+
+# Signed REST: the query carries timestamp, recvWindow and the hex HMAC-SHA256 of the query string as sent.
+RECV_WINDOW_MS: Final = 5000
+# -1021 "Timestamp for this request is outside of the recvWindow": our clock is off, measure Binance's.
+CLOCK_SKEW_CODES: Final = frozenset({-1021})
+
+# The account, read after every gap. Balances and open orders (all symbols) come in one reply each; the order
+# history and the trades take one symbol at a time, oldest first from `startTime`, at most PAGE_LIMIT rows a
+# page: the next page starts at the last row's id + 1 (`orderId`, `fromId`).
+BALANCE_PATH: Final = "/fapi/v3/balance"
+OPEN_ORDERS_PATH: Final = "/fapi/v1/openOrders"
+ALL_ORDERS_PATH: Final = "/fapi/v1/allOrders"
+USER_TRADES_PATH: Final = "/fapi/v1/userTrades"
+ORDER_PATH: Final = "/fapi/v1/order"
+PAGE_LIMIT: Final = 1000
+# Both history endpoints take a window of less than 7 days: a minute is kept for the clocks.
+HISTORY_WINDOW: Final = 7 * 24 * 3600.0 - 60

@@ -2,6 +2,7 @@
 
 Binance spot now authenticates its user stream on the WebSocket API (the ``binance`` preset); the
 listen-key flow is kept here because the listen-key archetype still serves it (and MEXC's copy of it).
+It streams only: spot's account endpoints are not futures', so it keeps no account and reconciles nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from binance_futures.binance_futures_api_user_stream_data_source import BinanceFuturesAPIUserStreamDataSource
+
+from userstream import UserStreamTrackerDataSource
 
 
 class BinanceSpotListenKeyDataSource(BinanceFuturesAPIUserStreamDataSource):
@@ -22,3 +25,4 @@ class BinanceSpotListenKeyDataSource(BinanceFuturesAPIUserStreamDataSource):
         "eventStreamTerminated": "Binance terminated the user data stream",
     }
     SERVER_TIME_PATH = "/api/v3/time"
+    fetch_account_snapshot = UserStreamTrackerDataSource.fetch_account_snapshot  # not overridden: no reconciling

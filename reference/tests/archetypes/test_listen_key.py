@@ -1,4 +1,8 @@
-"""The listen-key archetype against a loopback Binance (USD-M futures, and spot's older listen-key flow)."""
+"""The listen-key archetype against a loopback Binance (USD-M futures, and spot's older listen-key flow).
+
+The futures venue serves the account too: its connector reconciles after every connection, so its user stream
+carries gap markers between the exchange's messages.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,30 @@ import asyncio
 import itertools
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
+from unittest.mock import ANY
 
 import aiohttp
 import pytest
 from binance_futures.binance_futures_api_user_stream_data_source import BinanceFuturesAPIUserStreamDataSource
+from binance_futures.binance_futures_auth import BinanceFuturesAuth
 from binance_spot_listen_key_connector import BinanceSpotListenKeyDataSource
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, next_message, start_listening
 
-from userstream import ConnectionTarget, FrameKind, MarketAuth, ReconnectPolicy, StreamState, StreamTimings
+from userstream import (
+    ConnectionTarget,
+    FrameKind,
+    MarketAuth,
+    ReconnectPolicy,
+    RestError,
+    StreamState,
+    StreamTimings,
+    is_gap_marker,
+)
 from userstream.archetypes.listen_key import ListenKeyDataSource
 from userstream.testing import Credentials, Dialect, FakeExchange, MemoryWebSocket, RestRequest, RestResponse
 from userstream.testing.dialects import binance_futures as futures
@@ -40,6 +56,8 @@ class Venue:
     connector: type[ListenKeyDataSource]
     order_event: EventBuilder
     balance_event: EventBuilder
+    account: futures.BinanceFuturesAccount | None = None
+    """The account the futures venue serves over signed REST (spot's venue serves none)."""
     created: list[ListenKeyDataSource] = field(default_factory=list)
 
     def data_source(
@@ -54,7 +72,7 @@ class Venue:
             "keepalive_interval": SLOW_KEEPALIVE,
         }
         options.update(overrides)
-        data_source = (connector or self.connector)(MarketAuth(api_key, "test-secret"), **options)
+        data_source = (connector or self.connector)(BinanceFuturesAuth(api_key, "test-secret"), **options)
         self.created.append(data_source)
         return data_source
 
@@ -96,11 +114,20 @@ async def _open_venue(name: str, clock_skew: float = 0.0) -> AsyncIterator[Venue
     dialect, connector, order_event, balance_event = _venue_parts(name)
     async with FakeExchange(dialect, Credentials("test-api-key", "test-secret"), clock_skew=clock_skew) as exchange:
         venue = Venue(name, exchange, futures.install(exchange), connector, order_event, balance_event)
+        if name == "futures":
+            venue.account = futures.install_account(exchange)
         try:
             yield venue
         finally:
             for data_source in venue.created:
                 await data_source.stop()
+
+
+async def next_event(output: asyncio.Queue[Any]) -> Any:
+    """The next of the exchange's own messages on a user stream: gap markers are skipped."""
+    while is_gap_marker(message := await next_message(output)):
+        pass
+    return message
 
 
 @pytest.fixture
@@ -137,8 +164,8 @@ async def test_user_events_reach_the_queue_over_a_url_that_carries_the_listen_ke
     order, account = venue.order_event(), venue.balance_event()
     await venue.exchange.push(order)
     await venue.exchange.push(account)
-    assert await next_message(output) == order
-    assert await next_message(output) == account
+    assert await next_event(output) == order
+    assert await next_event(output) == account
     assert data_source.status.state is StreamState.STREAMING
 
 
@@ -161,10 +188,10 @@ async def test_a_refused_api_key_is_an_authentication_error_in_binances_words_re
     assert venue.exchange.connections == []  # never dialled without a key
     assert venue.keys.issued == []
 
-    data_source.auth = MarketAuth("test-api-key", "test-secret")  # the user fixes the key: the loop recovers
+    data_source.auth = BinanceFuturesAuth("test-api-key", "test-secret")  # the user fixes the key: the loop recovers
     await venue.connected()
     await venue.exchange.push(venue.order_event())
-    assert (await next_message(output))["e"] == "ORDER_TRADE_UPDATE"
+    assert (await next_event(output))["e"] == "ORDER_TRADE_UPDATE"
 
 
 async def test_a_missing_api_key_header_gets_binances_format_error() -> None:
@@ -202,7 +229,7 @@ async def test_listen_key_expired_mid_stream_reconnects_with_a_new_key(venue: Ve
 
     order = venue.order_event()
     await venue.exchange.push(order, to=second)
-    assert await next_message(output) == order  # the expiry frame itself was never queued
+    assert await next_event(output) == order  # the expiry frame itself was never queued
 
 
 async def test_spot_event_stream_terminated_reconnects(caplog: pytest.LogCaptureFixture) -> None:
@@ -258,6 +285,24 @@ async def test_concurrent_reconnects_mint_one_key(venue: Venue) -> None:
     assert targets[0].url.endswith(f"/ws/{venue.keys.active_key}")
 
 
+async def test_a_connection_is_replaced_make_before_break_before_binance_ends_it(venue: Venue) -> None:
+    class ShortLived(BinanceFuturesAPIUserStreamDataSource):
+        MAX_CONNECTION_AGE: ClassVar[float | None] = 0.5  # Binance's is 24 hours
+
+    data_source = venue.data_source(connector=ShortLived)
+    output = start_listening(data_source)
+    await venue.connected()
+    await eventually(lambda: data_source.status.handovers >= 1, "a handover")
+    first, second = venue.exchange.connections[:2]
+    assert second.path == first.path  # the successor's POST got the live key back
+    await venue.exchange.wait_until(lambda: not first.open, what="the first connection to close")
+    assert first.client_close_code == 1000
+    assert data_source.status.reconnect_count == 0
+    order = venue.order_event()
+    await venue.exchange.push(order)
+    assert await next_event(output) == order
+
+
 # --- keepalive -------------------------------------------------------------------------------------------
 
 
@@ -301,7 +346,7 @@ async def test_a_failed_keepalive_ends_the_connection_and_a_new_key_is_created(v
     )
     order = venue.order_event()
     await venue.exchange.push(order, to=second)
-    assert await next_message(output) == order
+    assert await next_event(output) == order
 
 
 async def test_a_keepalive_refused_for_any_reason_ends_the_connection(venue: Venue) -> None:
@@ -345,11 +390,15 @@ async def test_listen_key_calls_carry_no_timestamp_so_clock_skew_cannot_reject_t
         output = start_listening(data_source)
         await venue.connected()
         await venue.exchange.push(venue.order_event())
-        assert (await next_message(output))["e"] == "ORDER_TRADE_UPDATE"
-        # The connector's other (signed) calls would need the offset: it is measured from Binance's time endpoint.
-        offset = await data_source.sync_server_time()
-        assert offset == pytest.approx(-3600.0, abs=0.5)
-        assert [r.path for r in venue.exchange.rest_requests if r.method == "GET"] == ["/fapi/v1/time"]
+        assert (await next_event(output))["e"] == "ORDER_TRADE_UPDATE"
+        assert all("timestamp" not in request.query for request in venue.requests("POST"))
+        # The account's signed calls need the offset: Binance refuses the first (-1021), the offset is measured
+        # from its time endpoint, and the retry is accepted.
+        await eventually(lambda: data_source.status.reconciled_at is not None, "the account reconciled")
+        assert data_source.auth is not None
+        assert data_source.auth.time_offset == pytest.approx(-3600.0, abs=0.5)
+        requested = [request.path for request in venue.exchange.rest_requests if request.method == "GET"]
+        assert requested[:3] == ["/fapi/v3/balance", "/fapi/v1/time", "/fapi/v3/balance"]
 
 
 # --- protocol pings ------------------------------------------------------------------------------------------
@@ -484,6 +533,55 @@ async def test_a_dead_key_is_forgotten_and_not_deleted_on_stop(venue: Venue, dea
     assert data_source.listen_key is None
     await data_source.stop()
     assert venue.requests("DELETE") == []
+
+
+# --- the futures account -----------------------------------------------------------------------------------
+
+
+async def test_the_futures_account_answers_signed_requests_only(venue: Venue) -> None:
+    assert venue.account is not None
+    order = venue.account.place_order("BTCUSDT")
+    data_source = venue.data_source()
+    [row] = await data_source.rest_request("GET", "/fapi/v1/openOrders", signed=True)
+    assert (row["orderId"], row["status"], row["clientOrderId"] != "") == (int(order.order_id), "NEW", True)
+
+    signed = dict(BinanceFuturesAuth("test-api-key", "test-secret").rest_auth_params("GET", "/fapi/v3/balance", {}))
+    late = dict(
+        BinanceFuturesAuth("test-api-key", "test-secret", clock=lambda: time.time() - 10).rest_auth_params(
+            "GET", "/fapi/v3/balance", {}
+        )
+    )
+    tampered = {**signed, "recvWindow": "60000"}
+    key = {"X-MBX-APIKEY": "test-api-key"}
+    refusals = []
+    async with aiohttp.ClientSession() as session:
+        for query, headers in ((signed, {}), (tampered, key), (late, key), (signed, key)):
+            async with session.get(
+                venue.exchange.rest_url + "/fapi/v3/balance", params=query, headers=headers
+            ) as reply:
+                refusals.append((reply.status, (await reply.json()).get("code") if reply.status != 200 else None))
+    assert refusals == [(401, -2014), (400, -1022), (400, -1021), (200, None)]
+
+    with pytest.raises(RestError) as unknown:
+        await data_source.fetch_order(replace(order.as_update(), exchange_order_id="1"))
+    assert (unknown.value.status, unknown.value.body) == (400, {"code": -2013, "msg": "Order does not exist."})
+
+
+async def test_the_futures_history_takes_the_documented_windows_only(venue: Venue) -> None:
+    data_source = venue.data_source()
+    now_ms = int(time.time() * 1000)
+    too_long = {"symbol": "BTCUSDT", "startTime": now_ms - 8 * 24 * 3600 * 1000, "endTime": now_ms}
+    cursor_and_time = {"symbol": "BTCUSDT", "fromId": 1, "startTime": now_ms}
+    for path, params, code in (
+        ("/fapi/v1/allOrders", too_long, -1127),
+        ("/fapi/v1/userTrades", cursor_and_time, -1128),
+        ("/fapi/v1/userTrades", {"symbol": "BTCUSDT", "limit": 1001}, -1130),
+        ("/fapi/v1/allOrders", {}, -1102),
+    ):
+        with pytest.raises(RestError) as refused:
+            await data_source.rest_request("GET", path, params=params, signed=True)
+        assert refused.value.status == 400
+        assert refused.value.body == {"code": code, "msg": ANY}
 
 
 # --- pure methods ------------------------------------------------------------------------------------------------
