@@ -1,17 +1,28 @@
 """KuCoin's spot private user stream: mint a token over REST, connect where it says, subscribe to orders and balances.
 
-The token per connection, its single-flight fetch, reconnects and clock-skew retries come from
-userstream's REST-token archetype; what is here is KuCoin's message shapes.
+The token per connection, its single-flight fetch, reconnects and clock-skew retries come from userstream's
+REST-token archetype; the make-before-break handover before KuCoin's 24-hour connection limit from the data source;
+what is here is KuCoin's message shapes, and the REST requests that read the spot account after every gap.
 """
 
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from userstream import AuthenticationError, FrameKind, OutgoingMessage, StreamTimings
+from userstream import (
+    AccountEvent,
+    AccountSnapshot,
+    AuthenticationError,
+    FrameKind,
+    OrderUpdate,
+    OutgoingMessage,
+    SnapshotScope,
+    StreamTimings,
+)
 from userstream.archetypes.rest_token import RestTokenDataSource, TokenGrant
 
 from kucoin import kucoin_constants as CONSTANTS
+from kucoin.kucoin_account import data_of, parse_order, parse_push, parse_snapshot
 
 
 class KucoinAPIUserStreamDataSource(RestTokenDataSource):
@@ -22,6 +33,7 @@ class KucoinAPIUserStreamDataSource(RestTokenDataSource):
     TOKEN_PATH: ClassVar[str] = CONSTANTS.TOKEN_PATH
     TOKEN_QUERY_PARAM: ClassVar[str | None] = "token"
     SERVER_TIME_PATH: ClassVar[str | None] = CONSTANTS.SERVER_TIME_PATH
+    MAX_CONNECTION_AGE: ClassVar[float | None] = CONSTANTS.MAX_CONNECTION_AGE
 
     def configure(self) -> None:
         super().configure()
@@ -64,6 +76,7 @@ class KucoinAPIUserStreamDataSource(RestTokenDataSource):
         return {"id": uuid.uuid4().hex, "type": "ping"}
 
     def classify(self, message: Any) -> FrameKind:
+        # KuCoin announces no close: its connections end after 24 hours (MAX_CONNECTION_AGE hands over before).
         kind = message.get("type")
         if kind == "message":
             return FrameKind.USER_MESSAGE
@@ -81,3 +94,42 @@ class KucoinAPIUserStreamDataSource(RestTokenDataSource):
 
     def describe_rejection(self, message: Any) -> str:
         return f"{message.get('data')} (code {message.get('code')})"
+
+    def parse_account_events(self, message: Any) -> Sequence[AccountEvent]:
+        return parse_push(message)
+
+    async def fetch_account_snapshot(self, scope: SnapshotScope) -> AccountSnapshot:
+        accounts = await self._get(CONSTANTS.ACCOUNTS_PATH, {"type": CONSTANTS.ACCOUNT_TYPE})
+        open_symbols: list[str] = (await self._get(CONSTANTS.OPEN_ORDER_SYMBOLS_PATH))["symbols"]
+        open_orders: list[Any] = []
+        for symbol in sorted(open_symbols):
+            open_orders += await self._get(CONSTANTS.OPEN_ORDERS_PATH, {"symbol": symbol})
+        # The history takes one symbol a request: those the account is known to trade, and those with open orders.
+        symbols = sorted(scope.symbols | set(open_symbols))
+        start = str(scope.history_start_ms(CONSTANTS.HISTORY_WINDOW))
+        closed_orders: list[Any] = []
+        for symbol in symbols:
+            closed_orders += await self._pages(CONSTANTS.CLOSED_ORDERS_PATH, symbol, start)
+        # The fills last: then every fill of an order the replies above show finished is among them.
+        fills: list[Any] = []
+        for symbol in symbols:
+            fills += await self._pages(CONSTANTS.FILLS_PATH, symbol, start)
+        return parse_snapshot(accounts, open_orders, closed_orders, fills)
+
+    async def fetch_order(self, order: OrderUpdate) -> OrderUpdate:
+        path = CONSTANTS.ORDER_PATH.format(order_id=order.exchange_order_id)
+        return parse_order(await self._get(path, {"symbol": order.symbol}))
+
+    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return data_of(await self.rest_request("GET", path, params=params, signed=True))
+
+    async def _pages(self, path: str, symbol: str, start_ms: str) -> list[Any]:
+        """Every row of a newest-first history endpoint for ``symbol`` since ``start_ms``, page after page."""
+        rows: list[Any] = []
+        params = {"symbol": symbol, "startAt": start_ms, "limit": str(CONSTANTS.PAGE_LIMIT)}
+        while True:
+            page = await self._get(path, params)
+            rows += page["items"]
+            if len(page["items"]) < CONSTANTS.PAGE_LIMIT:
+                return rows
+            params = {**params, "lastId": str(page["lastId"])}

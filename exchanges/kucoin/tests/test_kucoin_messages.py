@@ -3,13 +3,18 @@
 import base64
 import hashlib
 import hmac
+from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
-from userstream import AuthenticationError, FrameKind, MarketAuth
+from userstream import AuthenticationError, BalanceUpdate, FrameKind, MarketAuth, OrderStatus, OrderUpdate, TradeFill
+from userstream.testing.dialect import Credentials
 from userstream.testing.dialects.kucoin import DocumentedFrames as messages
+from userstream.testing.dialects.kucoin import check_signature
+from userstream.testing.fake_exchange import RestRequest
 
+from kucoin.kucoin_account import KucoinError, data_of, parse_order, parse_push, parse_snapshot
 from kucoin.kucoin_api_user_stream_data_source import KucoinAPIUserStreamDataSource
 from kucoin.kucoin_auth import KucoinAuth
 
@@ -36,6 +41,23 @@ def test_the_token_call_is_signed_as_kucoin_verifies_it() -> None:
     }
 
 
+def test_an_account_request_is_signed_over_its_path_and_query() -> None:
+    auth = KucoinAuth("api-key", "secret", "passphrase", clock=lambda: NOW)
+    path = "/api/v1/hf/fills?symbol=BTC-USDT&startAt=1699740800000&limit=100"
+    headers = auth.rest_auth_headers("GET", path)
+    assert headers["KC-API-SIGN"] == sign("1700000000000GET" + path)
+    query = urlsplit(path).query
+    request = RestRequest(
+        method="GET",
+        path="/api/v1/hf/fills",
+        query=dict(parse_qsl(query)),
+        headers={name.lower(): value for name, value in headers.items()},  # as the fake's server hands them over
+        body="",
+        query_string=query,
+    )
+    assert check_signature(request, Credentials("api-key", "secret", "passphrase"), NOW) is None
+
+
 def test_a_key_without_its_passphrase_is_refused_at_construction() -> None:
     with pytest.raises(ValueError, match="passphrase"):
         KucoinAPIUserStreamDataSource(MarketAuth("api-key", "secret"))
@@ -59,6 +81,12 @@ def test_each_connection_carries_the_token_and_its_own_connect_id(
     queries = [parse_qs(url.query) for url in urls]
     assert [query["token"] for query in queries] == [[grant.token]] * 2
     assert queries[0]["connectId"] != queries[1]["connectId"]
+
+
+def test_a_connection_is_replaced_before_kucoin_ends_it_after_24_hours() -> None:
+    age = KucoinAPIUserStreamDataSource.MAX_CONNECTION_AGE
+    assert age is not None
+    assert 23 * 3600 < age < 24 * 3600
 
 
 def test_a_refused_token_call_is_reported_in_kucoin_words(
@@ -93,9 +121,13 @@ def test_the_client_pings_with_json_and_a_fresh_id(data_source: KucoinAPIUserStr
 @pytest.mark.parametrize(
     ("frame", "kind"),
     [
+        (messages.RECEIVED, FrameKind.USER_MESSAGE),
         (messages.ORDER_UPDATE, FrameKind.USER_MESSAGE),
         (messages.FILL, FrameKind.USER_MESSAGE),
+        (messages.FILLED, FrameKind.USER_MESSAGE),
+        (messages.CANCELED, FrameKind.USER_MESSAGE),
         (messages.BALANCE_UPDATE, FrameKind.USER_MESSAGE),
+        (messages.MAIN_DEPOSIT, FrameKind.USER_MESSAGE),
         (messages.WELCOME, FrameKind.READY),
         (messages.SUBSCRIBED, FrameKind.SUBSCRIBED),
         (messages.PONG, FrameKind.CONTROL),
@@ -116,3 +148,134 @@ def test_an_error_is_described_in_kucoin_words(data_source: KucoinAPIUserStreamD
 
 def test_the_server_time_reply_is_read_in_seconds(data_source: KucoinAPIUserStreamDataSource) -> None:
     assert data_source.parse_server_time(messages.SERVER_TIME) == 1795568753.027
+
+
+# --- the account ---------------------------------------------------------------------------------------
+
+OPEN = OrderUpdate(
+    exchange_order_id="6712c8b1e2f5a30007e5d8c1",
+    client_order_id="bot-1",
+    symbol="BTC-USDT",
+    status=OrderStatus.OPEN,
+    price=Decimal(30000),
+    quantity=Decimal("0.1"),
+    filled_quantity=Decimal(0),
+    updated_at=1795568753027,
+)
+
+
+def test_a_received_order_is_open_with_its_original_size() -> None:
+    assert parse_push(messages.RECEIVED) == [OPEN]
+
+
+def test_an_open_order_push_is_the_order_as_it_now_stands() -> None:
+    assert parse_push(messages.ORDER_UPDATE) == [OPEN]
+
+
+def test_a_match_is_the_fill_then_the_order_and_kucoin_pushes_no_fee() -> None:
+    fill, order = parse_push(messages.FILL)
+    assert fill == TradeFill(
+        trade_id="11116472408846337",
+        exchange_order_id="6712c8b1e2f5a30007e5d8c1",
+        client_order_id="bot-1",
+        symbol="BTC-USDT",
+        price=Decimal(30000),
+        quantity=Decimal("0.1"),
+        fee=Decimal(0),
+        fee_asset=None,
+        timestamp=1795568753127,  # ts is in nanoseconds
+    )
+    assert isinstance(order, OrderUpdate)
+    # Nothing is left to fill: the order is filled, though KuCoin's "filled" follows.
+    assert (order.status, order.filled_quantity, order.updated_at) == (
+        OrderStatus.FILLED,
+        Decimal("0.1"),
+        1795568753127,
+    )
+    [filled] = parse_push(messages.FILLED)
+    assert isinstance(filled, OrderUpdate)
+    assert filled.same_state(order)
+
+
+def test_a_maker_s_partial_fill_leaves_the_order_partially_filled_until_it_is_cancelled() -> None:
+    fill, order = parse_push(messages.PARTIAL_FILL)
+    assert isinstance(fill, TradeFill)
+    assert (fill.trade_id, fill.price, fill.quantity) == ("11116472408846338", Decimal(29000), Decimal("0.04"))
+    assert isinstance(order, OrderUpdate)
+    assert (order.status, order.filled_quantity) == (OrderStatus.PARTIALLY_FILLED, Decimal("0.04"))
+    [cancelled] = parse_push(messages.CANCELED)
+    assert isinstance(cancelled, OrderUpdate)
+    assert (cancelled.status, cancelled.filled_quantity, cancelled.quantity) == (
+        OrderStatus.CANCELED,
+        Decimal("0.04"),
+        Decimal("0.1"),
+    )
+
+
+def test_a_balance_push_is_the_absolute_balance_never_its_delta() -> None:
+    assert parse_push(messages.BALANCE_UPDATE) == [
+        BalanceUpdate(asset="USDT", total=Decimal(970), available=Decimal("968.84"), updated_at=1795568753227)
+    ]
+
+
+def test_another_account_s_balance_push_is_not_the_spot_account_s() -> None:
+    assert parse_push(messages.MAIN_DEPOSIT) == []
+
+
+def test_the_snapshot_reads_every_reply_as_the_stream_reads_its_pushes() -> None:
+    snapshot = parse_snapshot(
+        data_of(messages.ACCOUNTS_REPLY),
+        data_of(messages.OPEN_ORDERS_REPLY),
+        data_of(messages.CLOSED_ORDERS_REPLY)["items"],
+        data_of(messages.FILLS_REPLY)["items"],
+    )
+    assert snapshot.balances == {
+        "BTC": BalanceUpdate(asset="BTC", total=Decimal("0.14"), available=Decimal("0.14")),
+        "USDT": BalanceUpdate(asset="USDT", total=Decimal(970), available=Decimal("968.84")),
+    }
+    [resting] = snapshot.open_orders.values()
+    assert (resting.exchange_order_id, resting.status, resting.filled_quantity, resting.updated_at) == (
+        "6712c8b1e2f5a30007e5d8c2",
+        OrderStatus.PARTIALLY_FILLED,
+        Decimal("0.04"),
+        1795568753327,
+    )
+    [done] = snapshot.closed_orders
+    assert (done.status, done.filled_quantity) == (OrderStatus.FILLED, Decimal("0.1"))
+    first, second = snapshot.fills  # oldest first; the reply is newest first
+    assert first == TradeFill(
+        trade_id="11116472408846337",
+        exchange_order_id="6712c8b1e2f5a30007e5d8c1",
+        client_order_id="bot-1",  # from its order: the fills name none
+        symbol="BTC-USDT",
+        price=Decimal(30000),
+        quantity=Decimal("0.1"),
+        fee=Decimal(3),
+        fee_asset="USDT",
+        timestamp=1795568753127,
+    )
+    assert (second.trade_id, second.client_order_id, second.fee) == ("11116472408846338", "bot-2", Decimal("1.16"))
+
+
+def test_the_order_detail_is_the_order_as_it_ended() -> None:
+    order = parse_order(data_of(messages.ORDER_REPLY))
+    assert (order.status, order.filled_quantity, order.updated_at) == (
+        OrderStatus.FILLED,
+        Decimal("0.1"),
+        1795568753127,
+    )
+
+
+def test_a_done_order_not_filled_in_full_was_cancelled() -> None:
+    row = {**data_of(messages.OPEN_ORDERS_REPLY)[0], "active": False, "cancelExist": True, "cancelledSize": "0.06"}
+    order = parse_order(row)
+    assert (order.status, order.filled_quantity) == (OrderStatus.CANCELED, Decimal("0.04"))
+
+
+@pytest.mark.parametrize(
+    ("reply", "words"),
+    [(messages.ORDER_NOT_FOUND, r"order not exist\. \(code 400100\)"), (messages.TOO_MANY_REQUESTS, "429000")],
+)
+def test_a_failure_in_a_reply_is_an_error(reply: dict[str, Any], words: str) -> None:
+    with pytest.raises(KucoinError, match=words):
+        data_of(reply)
