@@ -5,7 +5,7 @@ import binascii
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from userstream import MarketAuth
 
@@ -25,6 +25,10 @@ class KrakenAuth(MarketAuth):
         """Milliseconds, but strictly increasing: Kraken refuses a nonce not above the last one (EAPI:Invalid nonce)."""
         self._last_nonce = max(self._last_nonce + 1, self.timestamp_ms())
         return self._last_nonce
+
+    def form_with_nonce(self, body: str | None = None) -> str:
+        """The form ``body`` of a private call (``ofs=50&start=...``, or none) with a fresh nonce."""
+        return urlencode({**dict(parse_qsl(body or "")), "nonce": str(self.nonce())})
 
     def rest_auth_headers(self, method: str, path: str, body: str = "") -> Mapping[str, str]:
         """Kraken's REST headers: base64 HMAC-SHA512, keyed with the decoded secret, of path + SHA-256(nonce + body)."""

@@ -84,7 +84,9 @@ def make_kucoin(created: list[UserStreamTrackerDataSource]) -> Callable[..., Kuc
 def make_kraken(created: list[UserStreamTrackerDataSource]) -> Callable[..., KrakenAPIUserStreamDataSource]:
     def make(exchange: FakeExchange, auth: KrakenAuth | None = None, **overrides: Any) -> KrakenAPIUserStreamDataSource:
         auth = auth or KrakenAuth(KRAKEN_CREDENTIALS.api_key, KRAKEN_CREDENTIALS.secret)
-        data_source = KrakenAPIUserStreamDataSource(auth, **_options(exchange, ws_url=exchange.ws_url, **overrides))
+        data_source = KrakenAPIUserStreamDataSource(
+            auth, **_options(exchange, ws_url=kraken.private_url(exchange), **overrides)
+        )
         created.append(data_source)
         return data_source
 
@@ -111,7 +113,7 @@ def url_token(url: str) -> str:
 
 def subscribe_tokens(exchange: FakeExchange, connection_index: int) -> list[str]:
     connection = exchange.connections[connection_index]
-    return [m["subscription"]["token"] for m in connection.received if m.get("event") == "subscribe"]
+    return [m["params"]["token"] for m in connection.received if m.get("method") == "subscribe"]
 
 
 def error_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -455,19 +457,15 @@ async def test_kraken_streams_orders_and_fills_with_the_token_in_every_subscribe
     await streaming(exchange)
 
     assert subscribe_tokens(exchange, 0) == [state.tokens[0]] * 2
-    assert [m["subscription"]["name"] for m in exchange.connections[0].subscriptions] == ["openOrders", "ownTrades"]
+    assert [m["params"]["channel"] for m in exchange.connections[0].subscriptions] == ["executions", "balances"]
     [call] = token_calls(exchange, kraken.TOKEN_PATH)
     assert call.body.startswith("nonce=")
     assert call.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
     assert data_source.token_grant is not None
     assert data_source.token_grant.expires_in == kraken.TOKEN_LIFETIME
 
-    events = [
-        kraken.new_order("OH6WIE-OYECX-FIIN3H", sequence=1),
-        kraken.order_update("OH6WIE-OYECX-FIIN3H", status="open", sequence=2),
-        kraken.own_trade("T7YS4M-6HGBO-GDAGOY", ordertxid="OH6WIE-OYECX-FIIN3H", sequence=1),
-        kraken.order_update("OH6WIE-OYECX-FIIN3H", status="closed", sequence=3),
-    ]
+    frames = kraken.DocumentedFrames
+    events = [frames.PENDING_NEW, frames.NEW, frames.TRADE, frames.COMPLETING_TRADE, frames.FILLED]
     for event in events:
         await exchange.push(event)
     assert [await next_message(output) for _ in events] == events
@@ -475,7 +473,7 @@ async def test_kraken_streams_orders_and_fills_with_the_token_in_every_subscribe
     # Kraken's app-level ping keeps the quiet stream alive; heartbeats are not queued.
     await exchange.push(kraken.KrakenDialect().heartbeat())
     await exchange.wait_until(lambda: len(exchange.messages(ClientIntent.PING)) >= 2, what="two pings")
-    assert all(isinstance(ping["reqid"], int) for ping in exchange.messages(ClientIntent.PING))
+    assert all(isinstance(ping["req_id"], int) for ping in exchange.messages(ClientIntent.PING))
     assert output.empty()
     assert data_source.status.reconnect_count == 0
 
@@ -540,31 +538,12 @@ async def test_kraken_token_refused_in_a_subscribe_is_replaced_by_a_fresh_one(
     assert refused.subscriptions == []
     assert subscribe_tokens(exchange, 0)[0] == state.tokens[0]
     assert subscribe_tokens(exchange, 1) == [state.tokens[1]] * 2
-    assert data_source.status.last_error == "SubscriptionError: ESession:Invalid session (openOrders)"
-    assert refused.client_close_code == 1000
-    await exchange.push(kraken.order_update("OABC12-DEF34-GHI56J", status="open"))
-    assert (await next_message(output))[1] == "openOrders"
-    assert accepted.open
-
-
-async def test_kraken_feed_ended_by_the_exchange_resubscribes_with_a_fresh_token(
-    kraken_venue: Venue, make_kraken: Callable[..., KrakenAPIUserStreamDataSource]
-) -> None:
-    exchange, state = kraken_venue
-    data_source = make_kraken(exchange)
-    output = start_listening(data_source)
-    await streaming(exchange)
-
-    state.revoke()
-    await exchange.push(kraken.unsubscribed("openOrders"))
-    await streaming(exchange, connections=2)
-
-    assert subscribe_tokens(exchange, 1) == [state.tokens[1]] * 2
-    assert state.tokens[1] != state.tokens[0]
     assert data_source.status.last_error is not None
-    assert data_source.status.last_error.startswith("ServerRequestedReconnect")
-    await exchange.push(kraken.own_trade("TNN4V7-BTS6X-O3CQF3", ordertxid="OKIRSX-DUS37-W33QZN"))
-    assert (await next_message(output))[1] == "ownTrades"
+    assert data_source.status.last_error.startswith("SubscriptionError: EAPI:Invalid token")
+    assert refused.client_close_code == 1000
+    await exchange.push(kraken.DocumentedFrames.NEW)
+    assert (await next_message(output))["channel"] == "executions"
+    assert accepted.open
 
 
 async def test_kraken_every_reconnect_mints_a_fresh_token(
@@ -592,7 +571,7 @@ async def test_kraken_concurrent_connection_targets_mint_one_token(
     exchange, state = kraken_venue
     data_source = make_kraken(exchange)
     targets = await asyncio.gather(*(data_source.connection_target() for _ in range(5)))
-    assert {target.url for target in targets} == {exchange.ws_url}  # Kraken's token goes in the subscribes
+    assert {target.url for target in targets} == {kraken.private_url(exchange)}  # Kraken's token goes in the subscribes
     assert len(token_calls(exchange, kraken.TOKEN_PATH)) == 1
     assert data_source.token == state.tokens[0]
     assert data_source.tokens_minted == 1
