@@ -1,24 +1,50 @@
 """An HTX (Huobi) spot connector on the REST-polling archetype: what a generated connector looks like.
 
 Only constants and pure methods: HTX's paths, its "Signature Version 2" query signing, and parsers
-for its replies. The polling, diffing, rate limiting and backoff come from `RestPollingDataSource`.
+for its replies. The polling, diffing, pagination, rate limiting and backoff come from `RestPollingDataSource`.
+
+Fills come from ``GET /v1/order/matchresults`` (one request per symbol: HTX's documentation has
+``symbol`` required; ``start-time``/``end-time`` at most 48 h apart and within 120 days, pages of 500
+newest first, the next page ``from`` the last row's ``id`` with ``direct=next``), and orders finished
+between two polls from ``GET /v1/order/history`` (every symbol at once, the last 48 h, pages of 1000
+newest first, the next page ending at the reply's ``next-time``; fully cancelled orders leave it after 2 h).
+
+Fees: ``filled-fees`` is positive for a fee and negative for a maker rebate, as `TradeFill.fee` counts
+it, in ``fee-currency``. A fee deducted in HT or points has ``filled-fees`` zero and the deduction in
+``filled-points``, in ``fee-deduct-currency``: that is reported as the fee. The fee is the one the
+matchresults show when the fill is first read (a deduction still ``ongoing`` is not read again).
+
+Poll cost: a quiet poll is 3 signed GETs (open orders, balance, order history) every 2 s; each symbol
+with new fills adds one matchresults request (one per 48 h window after a longer outage) until its fills
+are in, each order that left the open list and is not in the history one order detail, and a full page
+one more request. HTX allows 20 requests per 2 s to each of ``/v1/order/history`` and
+``/v1/order/matchresults``, 50 to ``openOrders`` and 100 to the balance: fills on more than about 15
+symbols in one poll need a longer `poll_interval` (a 429 is waited out either way).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from userstream import MarketAuth, OrderStatus
 from userstream.archetypes.rest_polling import (
     Balance,
+    Fill,
     Order,
+    Page,
     PollRequest,
     RestPollingDataSource,
     encode_query,
     utc_seconds,
 )
+
+DAY = 24 * 3600.0
+QUERY_WINDOW_MS = 48 * 3600 * 1000
+"""The longest ``start-time`` to ``end-time`` span matchresults accepts."""
+OPEN_WINDOW_MARGIN_MS = 60_000
+"""A window left open (no ``end-time``: HTX's now) starts this much later than 48 h before our now."""
 
 
 class HtxAuth(MarketAuth):
@@ -53,10 +79,28 @@ class HtxUserStreamDataSource(RestPollingDataSource):
         "canceled": OrderStatus.CANCELED,
         "partial-canceled": OrderStatus.CANCELED,
     }
-    OPEN_ORDERS_PAGE = "500"  # HTX's maximum page size (default 100)
+    FILLS_PATH: ClassVar[str | None] = "/v1/order/matchresults"
+    ORDER_HISTORY_PATH: ClassVar[str | None] = "/v1/order/history"
+    FILLS_WINDOW: ClassVar[float] = 120 * DAY
+    # HTX's 48 h, less a minute: the exchange measures the window from its own, later, now.
+    ORDER_HISTORY_WINDOW: ClassVar[float] = 2 * DAY - 60
+    OPEN_ORDERS_PAGE: ClassVar[str] = "500"  # HTX's maximum page size (default 100)
+    FILLS_PAGE: ClassVar[str] = "500"  # matchresults: [1, 500], default 100
+    ORDER_HISTORY_PAGE: ClassVar[str] = "1000"  # order history: [10, 1000], default 100
 
     def open_orders_request(self, account_id: str) -> PollRequest:
         return PollRequest(self.OPEN_ORDERS_PATH, {"account-id": account_id, "size": self.OPEN_ORDERS_PAGE})
+
+    def fills_requests(self, account_id: str, starts: Mapping[str, int], now_ms: int) -> Sequence[PollRequest]:
+        return [
+            PollRequest(self.FILLS_PATH or "", {"symbol": symbol, **window, "size": self.FILLS_PAGE})
+            for symbol, start_ms in sorted(starts.items())
+            for window in query_windows(start_ms, now_ms)
+        ]
+
+    def order_history_requests(self, account_id: str, start_ms: int, now_ms: int) -> Sequence[PollRequest]:
+        params = {"start-time": str(start_ms), "direct": "next", "size": self.ORDER_HISTORY_PAGE}
+        return [PollRequest(self.ORDER_HISTORY_PATH or "", params)]
 
     def authenticate_request(
         self, method: str, host: str, path: str, params: Mapping[str, str]
@@ -110,6 +154,20 @@ class HtxUserStreamDataSource(RestPollingDataSource):
     def parse_order_detail(self, reply: Any) -> Order:
         return parse_order(reply["data"])
 
+    def parse_fills(self, request: PollRequest, reply: Any) -> Page[Fill]:
+        rows = reply["data"]
+        if len(rows) < int(request.params["size"]):
+            return Page([parse_fill(raw) for raw in rows])
+        # A full page: the next one starts after its last row's record id (not its trade id), older rows first.
+        following = PollRequest(request.path, {**request.params, "from": str(rows[-1]["id"]), "direct": "next"})
+        return Page([parse_fill(raw) for raw in rows], following)
+
+    def parse_order_history(self, request: PollRequest, reply: Any) -> Page[Order]:
+        orders = [parse_order(raw) for raw in reply["data"]]
+        if "next-time" not in reply:  # present only when more orders matched than one page holds
+            return Page(orders)
+        return Page(orders, PollRequest(request.path, {**request.params, "end-time": str(reply["next-time"])}))
+
 
 def parse_order(raw: Mapping[str, Any]) -> Order:
     """An HTX order: open orders spell the fill ``filled-amount``, the order detail ``field-amount``."""
@@ -125,3 +183,34 @@ def parse_order(raw: Mapping[str, Any]) -> Order:
         status=raw["state"],
         created_at=raw.get("created-at"),
     )
+
+
+def parse_fill(raw: Mapping[str, Any]) -> Fill:
+    """One matchresults row; a fee paid by deduction (HT, points) is reported in the deduction's currency."""
+    fee, fee_asset = Decimal(raw["filled-fees"]), raw.get("fee-currency") or None
+    points, deduct_currency = Decimal(raw.get("filled-points") or "0"), raw.get("fee-deduct-currency") or None
+    if not fee and points and deduct_currency:
+        fee, fee_asset = points, deduct_currency
+    return Fill(
+        trade_id=str(raw["trade-id"]),
+        order_id=str(raw["order-id"]),
+        symbol=raw["symbol"],
+        price=Decimal(raw["price"]),
+        amount=Decimal(raw["filled-amount"]),
+        fee=fee,
+        fee_asset=fee_asset,
+        time=raw["created-at"],
+        liquidity=raw.get("role"),
+    )
+
+
+def query_windows(start_ms: int, now_ms: int) -> list[dict[str, str]]:
+    """``start-time``/``end-time`` for each 48 h window from ``start_ms`` to now, oldest first; the last is open."""
+    open_start = max(start_ms, now_ms - QUERY_WINDOW_MS + OPEN_WINDOW_MARGIN_MS)
+    windows = []
+    window_start = start_ms
+    while window_start < open_start:
+        window_end = min(window_start + QUERY_WINDOW_MS, open_start) - 1
+        windows.append({"start-time": str(window_start), "end-time": str(window_end)})
+        window_start = window_end + 1
+    return [*windows, {"start-time": str(open_start)}]

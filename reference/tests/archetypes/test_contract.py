@@ -92,8 +92,13 @@ class HtxHarness(PollingHarness):
         return {"poll_interval": 0.05}
 
     def change_account(self, exchange: FakeExchange) -> Callable[[Any], bool]:
-        self.account.set_balance("usdt", "90", frozen="10")
-        return lambda message: message["type"] == "balance" and Decimal(message["available"]) == 90
+        """An order placed and filled before the next poll: only the order history and the fills show it."""
+        order = self.account.place_order("ethusdt", "buy-limit", "10", "1")
+        self.account.fill(order.id, "1", fee="0.002")
+        self.account.set_balance("usdt", "90")
+        self.account.set_balance("eth", "0.998")
+        [fill] = self.account.fills_of(order.id)
+        return lambda message: message["type"] == "fill" and message["trade_id"] == str(fill.trade_id)
 
     def fail_next_poll(self, exchange: FakeExchange) -> None:
         self.account.fail_next()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -10,16 +11,22 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from htx_connector import HtxAuth, HtxUserStreamDataSource, parse_order
+from htx_connector import QUERY_WINDOW_MS, HtxAuth, HtxUserStreamDataSource, parse_fill, parse_order, query_windows
 from stream_helpers import FAST_RECONNECT, client_tasks, eventually, next_message, start_listening
 
-from userstream import FrameKind, OrderStatus, OrderUpdate, StreamState
+from userstream import FrameKind, OrderStatus, OrderUpdate, StreamState, TradeFill
 from userstream.archetypes.rest_polling import (
     AccountSnapshot,
+    AwaitedFills,
     Balance,
+    Fill,
     Order,
+    PollRequest,
     diff_snapshots,
+    expect_fills,
     parse_retry_after,
+    release_closed,
+    take_fills,
 )
 from userstream.testing import Credentials, FakeExchange, RestRequest
 from userstream.testing.contract import drain
@@ -104,6 +111,147 @@ def test_every_emitted_message_classifies_as_a_user_message() -> None:
     assert {data_source.classify(m) for m in messages} == {FrameKind.USER_MESSAGE}
     assert data_source.classify({"type": "heartbeat"}) is FrameKind.MALFORMED
     assert data_source.classify("balance") is FrameKind.MALFORMED
+
+
+def a_fill(trade_id: str, order_id: str = "1", amount: str = "1", time: int = 1000) -> Fill:
+    return Fill(trade_id, order_id, "ethusdt", Decimal("100.1"), Decimal(amount), Decimal("0.002"), "eth", time)
+
+
+def test_fills_come_first_then_the_orders_they_moved() -> None:
+    before = snapshot(order("1"), order("2"))
+    after = snapshot(order("1", filled="4", status="partial-filled"))
+    fills = [a_fill("t-1", "2", "10", time=5), a_fill("t-2", "1", "4", time=6)]
+    messages = diff_snapshots(before, after, {"2": order("2", filled="10", status="filled")}, fills)
+    assert [(m["type"], m.get("event"), m.get("trade_id") or m["order_id"]) for m in messages] == [
+        ("fill", None, "t-1"),
+        ("fill", None, "t-2"),
+        ("order", "closed", "2"),
+        ("order", "changed", "1"),
+    ]
+    assert messages[0] == {
+        "type": "fill",
+        "trade_id": "t-1",
+        "order_id": "2",
+        "client_order_id": None,
+        "symbol": "ethusdt",
+        "price": "100.1",
+        "amount": "10",
+        "fee": "0.002",
+        "fee_asset": "eth",
+        "liquidity": None,
+        "time": 5,
+    }
+
+
+def test_a_filled_amount_that_moves_awaits_fills_until_they_add_up() -> None:
+    known = {"1": order("1", filled="2")}
+    awaited = expect_fills({}, known, [order("1", filled="5"), order("2", filled="1"), order("3")], since_ms=900)
+    assert awaited == {
+        "1": AwaitedFills("ethusdt", Decimal(3), 900),
+        "2": AwaitedFills("ethusdt", Decimal(1), 900),  # never seen before: all of it is new
+    }
+    again = expect_fills(awaited, {"1": order("1", filled="5")}, [order("1", filled="6")], since_ms=950)
+    assert again["1"] == AwaitedFills("ethusdt", Decimal(4), 900), "still looked for from the first move"
+
+    fills, left = take_fills(again, [a_fill("t-2", "1", "3"), a_fill("t-1", "1", "1", time=900)], {})
+    assert [fill.trade_id for fill in fills] == ["t-1", "t-2"], "oldest first"
+    assert left == {"2": AwaitedFills("ethusdt", Decimal(1), 900, polls=1)}
+    fills, left = take_fills(left, [a_fill("t-1", "1", "1", time=900), a_fill("t-3", "2")], {"1/t-1": 900})
+    assert [fill.trade_id for fill in fills] == ["t-3"], "a fill reported before is not reported again"
+    assert left == {}
+
+
+def test_a_final_order_is_held_until_its_fills_are_in_or_given_up_on() -> None:
+    closed = {"1": order("1", filled="10", status="filled"), "2": order("2", status="canceled")}
+    awaited = {"1": AwaitedFills("ethusdt", Decimal(4), 900, polls=2)}
+    released, held, left, given_up = release_closed(closed, awaited, wait_polls=3)
+    assert (list(released), list(held), left, given_up) == (["2"], ["1"], awaited, [])
+    awaited = {"1": AwaitedFills("ethusdt", Decimal(4), 900, polls=3)}
+    released, held, left, given_up = release_closed(closed, awaited, wait_polls=3)
+    assert (sorted(released), held, left, given_up) == (["1", "2"], {}, {}, ["1"])
+
+
+def test_htx_match_results_parse_into_fills_with_the_fee_the_account_paid() -> None:
+    documented = {  # the row HTX's documentation shows, with the fee-currency its table adds
+        "id": 29553,
+        "order-id": 59378,
+        "match-id": 59335,
+        "symbol": "ethusdt",
+        "type": "buy-limit",
+        "source": "api",
+        "price": "100.1000000000",
+        "filled-amount": "9.1155000000",
+        "filled-fees": "0.0182310000",
+        "fee-currency": "eth",
+        "created-at": 1494901400435,
+        "trade-id": 100282808529,
+        "role": "taker",
+        "filled-points": "0.0",
+        "fee-deduct-currency": "",
+        "fee-deduct-state": "done",
+    }
+    assert parse_fill(documented) == Fill(
+        "100282808529",
+        "59378",
+        "ethusdt",
+        Decimal("100.1"),
+        Decimal("9.1155"),
+        Decimal("0.018231"),
+        "eth",
+        1494901400435,
+        liquidity="taker",
+    )
+    rebate = parse_fill({**documented, "filled-fees": "-0.0001", "role": "maker"})
+    assert (rebate.fee, rebate.fee_asset) == (Decimal("-0.0001"), "eth"), "a maker rebate is negative, as HTX writes"
+    deducted = parse_fill({**documented, "filled-fees": "0", "filled-points": "0.0032", "fee-deduct-currency": "ht"})
+    assert (deducted.fee, deducted.fee_asset) == (Decimal("0.0032"), "ht"), "a fee paid in HT is the HT deducted"
+    data_source = HtxUserStreamDataSource(HtxAuth("k", "s"), rest_url="http://127.0.0.1:1")
+    message = diff_snapshots(None, snapshot(), fills=[deducted])[0]
+    assert data_source.classify(message) is FrameKind.USER_MESSAGE
+    [event] = data_source.parse_account_events(message)
+    assert event == TradeFill(
+        trade_id="100282808529",
+        exchange_order_id="59378",
+        client_order_id=None,
+        symbol="ethusdt",
+        price=Decimal("100.1"),
+        quantity=Decimal("9.1155"),
+        fee=Decimal("0.0032"),
+        fee_asset="ht",
+        timestamp=1494901400435,
+    )
+
+
+def test_htx_pages_follow_the_documented_cursors() -> None:
+    data_source = HtxUserStreamDataSource(HtxAuth("k", "s"), rest_url="http://127.0.0.1:1")
+    row = {"id": 0, "order-id": 1, "trade-id": 0, "symbol": "ethusdt", "price": "1", "filled-amount": "1"}
+    rows = [{**row, "id": record, "trade-id": record, "filled-fees": "0", "created-at": 5} for record in (9, 7)]
+    first = PollRequest("/v1/order/matchresults", {"symbol": "ethusdt", "start-time": "1", "size": "2"})
+    page = data_source.parse_fills(first, {"status": "ok", "data": rows})
+    assert page.next == PollRequest(
+        "/v1/order/matchresults",
+        {"symbol": "ethusdt", "start-time": "1", "size": "2", "from": "7", "direct": "next"},
+    ), "a full page: the next one is older than its last record id"
+    assert data_source.parse_fills(first, {"status": "ok", "data": rows[:1]}).next is None
+
+    history = PollRequest("/v1/order/history", {"start-time": "1", "direct": "next", "size": "10"})
+    detail = {"id": 5, "symbol": "ethbtc", "type": "sell-limit", "price": "1", "amount": "2", "state": "canceled"}
+    page = data_source.parse_order_history(history, {"status": "ok", "data": [detail], "next-time": 1234})
+    assert [order.order_id for order in page.rows] == ["5"]
+    assert page.next == PollRequest("/v1/order/history", {**history.params, "end-time": "1234"})
+    assert data_source.parse_order_history(history, {"status": "ok", "data": [detail]}).next is None
+
+
+def test_htx_match_results_are_read_in_windows_of_at_most_48_hours() -> None:
+    now = 1_700_000_000_000
+    assert query_windows(now - 5000, now) == [{"start-time": str(now - 5000)}]
+    windows = query_windows(now - 2 * QUERY_WINDOW_MS - 10, now)
+    assert windows[-1] == {"start-time": str(now - QUERY_WINDOW_MS + 60_000)}, "the open window starts within 48 h"
+    spans = [(int(w["start-time"]), int(w["end-time"])) for w in windows[:-1]]
+    assert spans[0][0] == now - 2 * QUERY_WINDOW_MS - 10
+    assert all(end - start < QUERY_WINDOW_MS for start, end in spans)
+    assert all(later[0] == earlier[1] + 1 for earlier, later in itertools.pairwise(spans)), "no gap, no overlap"
+    assert int(windows[-1]["start-time"]) == spans[-1][1] + 1
 
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:
@@ -231,13 +379,15 @@ async def test_orders_and_balances_are_followed_through_their_life(account: HtxA
     assert moved == {"type": "balance", "asset": "usdt", "total": "1000", "available": "0"}
 
     account.fill(buy.id, "4")
-    changed = await next_message(output)
+    fill, changed = await next_message(output), await next_message(output)
+    assert (fill["type"], fill["amount"]) == ("fill", "4"), "a fill comes before the order it moved"
     assert (changed["event"], changed["filled_amount"], changed["status"]) == ("changed", "4", "partial-filled")
 
     account.fill(buy.id, "6")
-    closed = await next_message(output)
+    fill, closed = await next_message(output), await next_message(output)
+    assert (fill["type"], fill["amount"]) == ("fill", "6")
     assert (closed["event"], closed["filled_amount"], closed["status"]) == ("closed", "10", "filled")
-    assert account.signed_requests(f"/v1/order/orders/{buy.id}"), "the final status comes from the order detail"
+    assert not account.signed_requests(f"/v1/order/orders/{buy.id}"), "the order history had its final state"
 
     sell = account.place_order("ethusdt", "sell-limit", "300", "1")
     assert (await next_message(output))["event"] == "new"
@@ -362,21 +512,28 @@ async def test_concurrent_account_lookups_make_one_request(account: HtxAccount, 
     assert len(account.signed_requests(htx.ACCOUNTS_PATH)) == 1
 
 
-async def test_a_skewed_clock_is_measured_and_the_request_re_signed(make_source: Factory) -> None:
+async def test_a_skewed_clock_is_measured_before_the_first_poll_and_again_when_a_request_blames_it(
+    make_source: Factory,
+) -> None:
     async with FakeExchange(clock_skew=600.0) as exchange:
         account = htx.install(exchange)
         account.set_balance("usdt", "1")
         data_source = make_source(rest_url=exchange.rest_url)
         output = start_listening(data_source)
         assert (await next_message(output))["asset"] == "usdt"
-        assert account.rejections[0][1] == htx.BAD_TIMESTAMP
-        assert [r.path for r in exchange.rest_requests[:3]] == [
-            htx.ACCOUNTS_PATH,
-            htx.TIMESTAMP_PATH,
-            htx.ACCOUNTS_PATH,
-        ]
+        # The history is read from the exchange's ms, so its clock is measured before anything is signed.
+        assert [r.path for r in exchange.rest_requests[:2]] == [htx.TIMESTAMP_PATH, htx.ACCOUNTS_PATH]
+        assert account.rejections == []
         assert data_source.auth is not None
         assert data_source.auth.time_offset == pytest.approx(600.0, abs=1.0)
+
+        exchange.clock_skew = -600.0  # the exchange's clock jumps: the next signed request is refused
+        await eventually(lambda: bool(account.rejections), "a request refused for its time")
+        assert account.rejections[0][1] == htx.BAD_TIMESTAMP
+        account.set_balance("usdt", "2")
+        assert (await next_message(output))["total"] == "2"
+        assert data_source.auth.time_offset == pytest.approx(-600.0, abs=1.0)
+        assert data_source.status.last_error is None, "re-measured and re-signed within the poll"
         await data_source.stop()
 
 
@@ -472,3 +629,234 @@ async def test_an_error_quoting_the_signed_query_reveals_no_signature(
         for form in (signature, quote(signature, safe=""), quote(signature)):
             assert form not in last_error
             assert form not in caplog.text
+
+
+# --- fills and the order history against the fake exchange -----------------------------------------
+
+
+class SmallPages(HtxUserStreamDataSource):
+    """HTX's smallest pages (matchresults: 1 to 500, order history: 10 to 1000), so that a test fills them."""
+
+    FILLS_PAGE = "2"
+    ORDER_HISTORY_PAGE = "10"
+
+
+async def settled(account: HtxAccount, output: asyncio.Queue[Any], polls_more: int = 3) -> list[Any]:
+    """Everything queued once ``polls_more`` further polls have run: what the changes so far produced."""
+    seen = polls(account)
+    await eventually(lambda: polls(account) >= seen + polls_more, f"{polls_more} more polls")
+    return drain(output)
+
+
+def summary(messages: list[Any]) -> list[tuple[str, str, str]]:
+    return [
+        ("fill", m["order_id"], m["amount"]) if m["type"] == "fill" else (m["event"], m["order_id"], m["status"])
+        for m in messages
+        if m["type"] != "balance"
+    ]
+
+
+async def test_a_fill_between_polls_is_reported_once_with_its_trade_id_price_amount_and_fee(
+    account: HtxAccount, make_source: Factory
+) -> None:
+    data_source = make_source()
+    events: asyncio.Queue[Any] = asyncio.Queue()
+    data_source.account_events = events
+    output = start_listening(data_source)
+    sell = account.place_order("ethusdt", "sell-limit", "2000", "1", client_order_id="my-sell")
+    await settled(account, output)
+    account.fill(sell.id, "0.25", fee="0.5", role="maker")
+    messages = await settled(account, output)
+    [execution] = account.fills
+    assert messages == [
+        {
+            "type": "fill",
+            "trade_id": str(execution.trade_id),
+            "order_id": str(sell.id),
+            "client_order_id": "my-sell",  # not in HTX's match results: from the order the stream knows
+            "symbol": "ethusdt",
+            "price": "2000",
+            "amount": "0.25",
+            "fee": "0.5",
+            "fee_asset": "usdt",  # a sell pays its fee in the quote currency
+            "liquidity": "maker",
+            "time": execution.created_at,
+        },
+        {**messages[1], "event": "changed", "filled_amount": "0.25", "status": "partial-filled"},
+    ]
+    fills = [event for event in drain(events) if isinstance(event, TradeFill)]
+    assert [(fill.trade_id, fill.quantity, fill.fee) for fill in fills] == [
+        (str(execution.trade_id), Decimal("0.25"), Decimal("0.5"))
+    ]
+    assert len(account.signed_requests(htx.MATCH_RESULTS_PATH)) == 1, "read once: the fill was in at once"
+    assert data_source.status.unparsed_messages == 0
+
+
+async def test_orders_placed_and_finished_between_two_polls_are_reported_once_after_their_fills(
+    account: HtxAccount, make_source: Factory
+) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    await settled(account, output)
+    # Each placed and finished with no poll in between: never seen open.
+    filled = account.place_order("ethusdt", "buy-limit", "100", "3", client_order_id="quick")
+    account.fill(filled.id, "1", fee="0.001")
+    account.fill(filled.id, "2", fee="0.002")
+    canceled = account.place_order("btcusdt", "sell-limit", "30000", "1")
+    account.cancel(canceled.id)
+    partly = account.place_order("btcusdt", "buy-limit", "29000", "2")
+    account.fill(partly.id, "0.5", points="0.01")
+    account.cancel(partly.id)
+    messages = await settled(account, output)
+    reported = summary(messages)
+    # A poll already under way when these happen may see some of them and leave the rest to the next one, so
+    # only each order's own sequence is fixed: its fills, then its final state.
+    assert sorted(reported) == sorted(
+        [
+            ("fill", str(filled.id), "1"),
+            ("fill", str(filled.id), "2"),
+            ("fill", str(partly.id), "0.5"),
+            ("closed", str(filled.id), "filled"),
+            ("closed", str(canceled.id), "canceled"),
+            ("closed", str(partly.id), "partial-canceled"),
+        ]
+    )
+    for order_id, final in ((str(filled.id), "filled"), (str(partly.id), "partial-canceled")):
+        fills = [index for index, (kind, of, _) in enumerate(reported) if kind == "fill" and of == order_id]
+        assert max(fills) < reported.index(("closed", order_id, final)), "no order is reported closed before its fills"
+    fills_of = {m["order_id"]: m for m in messages if m["type"] == "fill" and m["amount"] in {"1", "0.5"}}
+    assert fills_of[str(filled.id)]["client_order_id"] == "quick"
+    assert (fills_of[str(partly.id)]["fee"], fills_of[str(partly.id)]["fee_asset"]) == ("0.01", "ht")
+    assert {request.query["symbol"] for request in account.signed_requests(htx.MATCH_RESULTS_PATH)} == {
+        "ethusdt",
+        "btcusdt",
+    }, "fills are read for the symbols whose orders filled, and no other"
+    assert not any(request.path.startswith("/v1/order/orders/") for request in account.exchange.rest_requests), (
+        "the order history gave every final state: no order detail was needed"
+    )
+    final = data_source.account.order(str(partly.id))
+    assert final is not None
+    assert (final.status, final.filled_quantity) == (OrderStatus.CANCELED, Decimal("0.5"))
+
+
+async def test_full_pages_of_fills_and_history_are_followed_to_the_last(
+    account: HtxAccount, fake_exchange: FakeExchange
+) -> None:
+    data_source = SmallPages(
+        HtxAuth("test-api-key", "test-secret"), rest_url=fake_exchange.rest_url, poll_interval=POLL
+    )
+    try:
+        output = start_listening(data_source)
+        await settled(account, output)
+        busy = account.place_order("ethusdt", "buy-limit", "100", "5")
+        for _ in range(5):
+            account.fill(busy.id, "1")
+        brief = [account.place_order("ethusdt", "sell-limit", "200", "1") for _ in range(12)]
+        for order in brief:
+            account.cancel(order.id)
+        messages = await settled(account, output)
+        assert summary(messages) == [
+            *[("fill", str(busy.id), "1")] * 5,
+            ("closed", str(busy.id), "filled"),
+            *[("closed", str(order.id), "canceled") for order in brief],
+        ], "each once, oldest first"
+        assert len({m["trade_id"] for m in messages if m["type"] == "fill"}) == 5
+        # Newest first, two a page: records 5 and 4, then from 4: 3 and 2, then from 2: 1 (a short page, the last).
+        pages = [request.query.get("from") for request in account.signed_requests(htx.MATCH_RESULTS_PATH)]
+        assert pages == [None, str(account.fills[3].id), str(account.fills[1].id)]
+        # 13 finished orders, ten a page: the second page ends at the first reply's next-time.
+        history = [request.query for request in account.signed_requests(htx.ORDER_HISTORY_PATH)]
+        assert [query.get("end-time") for query in history[-2:]] == [None, str(brief[1].created_at)]
+    finally:
+        await data_source.stop()
+
+
+@pytest.mark.parametrize("failing", [htx.MATCH_RESULTS_PATH, htx.ORDER_HISTORY_PATH])
+async def test_a_poll_that_fails_while_reading_history_loses_nothing_and_repeats_nothing(
+    account: HtxAccount, make_source: Factory, failing: str
+) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    resting = account.place_order("ethusdt", "buy-limit", "100", "2")
+    await settled(account, output)
+    account.fail_next(count=2, path=failing)
+    account.fill(resting.id, "2")
+    brief = account.place_order("ethusdt", "sell-limit", "300", "1")
+    account.fill(brief.id, "1")
+    await eventually(lambda: data_source.status.reconnect_count >= 2, "two failed polls")
+    messages = await settled(account, output)
+    assert summary(messages) == [
+        ("fill", str(resting.id), "2"),
+        ("fill", str(brief.id), "1"),
+        ("closed", str(resting.id), "filled"),
+        ("closed", str(brief.id), "filled"),
+    ]
+    assert "HTTP 503" in (data_source.status.last_error or "")
+
+
+async def test_a_restart_reports_what_happened_while_stopped_once(account: HtxAccount, make_source: Factory) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    resting = account.place_order("ethusdt", "buy-limit", "100", "3")
+    await settled(account, output)
+    account.fill(resting.id, "1")
+    first = await settled(account, output)
+    assert summary(first)[0] == ("fill", str(resting.id), "1")
+    await data_source.stop()
+
+    account.fill(resting.id, "2")  # while stopped: the order fills and leaves the open list
+    brief = account.place_order("btcusdt", "buy-limit", "30000", "1")
+    account.cancel(brief.id)
+    output = start_listening(data_source)
+    messages = await settled(account, output)
+    assert summary(messages) == [
+        ("fill", str(resting.id), "2"),
+        ("closed", str(resting.id), "filled"),
+        ("closed", str(brief.id), "canceled"),
+    ], "the fill from before the stop is not reported again; what happened meanwhile is, once"
+    assert [m["asset"] for m in messages if m["type"] == "balance"] == ["usdt"], "and the snapshot starts again"
+
+
+async def test_a_fill_the_match_results_show_late_holds_its_order_back_until_it_appears(
+    account: HtxAccount, make_source: Factory
+) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    order = account.place_order("ethusdt", "buy-limit", "100", "2")
+    await settled(account, output)
+    account.fill(order.id, "2", shown=False)  # the order is filled; its match result is not there yet
+    assert await settled(account, output, polls_more=2) == [], "no closed order before its fill"
+    account.show_fills()
+    messages = await settled(account, output)
+    assert summary(messages) == [("fill", str(order.id), "2"), ("closed", str(order.id), "filled")]
+
+
+async def test_fills_that_never_appear_release_their_order_after_a_few_polls(
+    account: HtxAccount, make_source: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    order = account.place_order("ethusdt", "buy-limit", "100", "2")
+    await settled(account, output)
+    looked = len(account.signed_requests(htx.MATCH_RESULTS_PATH))
+    account.fill(order.id, "2", shown=False)
+    closed = await next_message(output)
+    assert (closed["event"], closed["status"]) == ("closed", "filled")
+    assert len(account.signed_requests(htx.MATCH_RESULTS_PATH)) - looked == data_source.FILL_WAIT_POLLS
+    assert f"order {order.id}: its fills did not appear after" in caplog.text
+    assert await settled(account, output) == []
+    assert len(account.signed_requests(htx.MATCH_RESULTS_PATH)) - looked == data_source.FILL_WAIT_POLLS
+
+
+async def test_a_quiet_poll_costs_three_requests(account: HtxAccount, make_source: Factory) -> None:
+    data_source = make_source()
+    output = start_listening(data_source)
+    order = account.place_order("ethusdt", "buy-limit", "100", "2")
+    account.fill(order.id, "1")
+    await settled(account, output)
+    start, seen = len(account.arrivals), polls(account)
+    await eventually(lambda: polls(account) >= seen + 4, "four quiet polls")
+    paths = [request.path for _, request in account.arrivals[start:]]
+    first_poll = paths.index(htx.OPEN_ORDERS_PATH)  # the slice may begin inside a poll
+    cycle = [htx.OPEN_ORDERS_PATH, account.balance_path, htx.ORDER_HISTORY_PATH]
+    assert paths[first_poll : first_poll + 3 * 3] == cycle * 3, "no fills are read while none are new"

@@ -4,7 +4,7 @@
 (``listen_for_user_stream(output)``, ``stop()``, ``status``, ``last_recv_time``) but its transport
 is a loop of signed REST requests: each poll reads the open orders and the balances, compares them
 with what the previous poll saw, and queues only the differences. When an order leaves the open
-list, its final state (filled, cancelled) is read from the order-detail endpoint.
+list, its final state (filled, cancelled) is read from the order history or the order-detail endpoint.
 
 Messages it queues (all amounts are decimal strings, exactly as the exchange wrote them)::
 
@@ -13,46 +13,72 @@ Messages it queues (all amounts are decimal strings, exactly as the exchange wro
      "client_order_id": "my-1" | None, "symbol": "ethusdt", "order_type": "buy-limit",
      "price": "100.1", "amount": "10", "filled_amount": "2.5", "status": "partial-filled",
      "created_at": 1494901162595 | None}
+    {"type": "fill", "trade_id": "100282808529", "order_id": "59378", "client_order_id": "my-1" | None,
+     "symbol": "ethusdt", "price": "100.1", "amount": "2.5", "fee": "0.005", "fee_asset": "eth" | None,
+     "liquidity": "maker" | "taker" | None, "time": 1494901400435}
 
 The first successful poll after start emits a snapshot: one ``balance`` message per non-zero
 asset and one ``order`` ``new`` message per open order. After that, a poll that finds nothing
 different emits nothing. ``changed`` means any field of an open order moved (a partial fill, an
-amended price); ``closed`` carries the final ``status`` from the order-detail endpoint (the exchange's
-own word: ``filled``, ``canceled``...), or ``"unknown"`` if the exchange had no record of the order
-after `CLOSED_LOOKUP_ATTEMPTS` polls. An asset that disappears from the balances is reported with
-``total`` and ``available`` ``"0"``.
+amended price); ``closed`` carries the final ``status`` (the exchange's own word: ``filled``,
+``canceled``...), or ``"unknown"`` if the exchange had no record of the order after
+`CLOSED_LOOKUP_ATTEMPTS` polls. An asset that disappears from the balances is reported with
+``total`` and ``available`` ``"0"``. A ``fill`` is one execution (``fee`` positive: what the account
+paid, negative: a rebate; ``time`` in the exchange's ms); each is queued once.
+
+Fills and the order history are optional (`FILLS_PATH`, `ORDER_HISTORY_PATH`; without them a
+connector sees only filled amounts, and no order that was born and finished between two polls):
+
+- every poll after the first reads the order history from the previous poll's start (less
+  `HISTORY_OVERLAP`): a final order never seen open is reported ``closed`` once, and a vanished order
+  found there needs no detail request;
+- when an order's filled amount moves, the fills of its symbol are read from the poll before the move
+  until fills adding up to the move have arrived (so the fills of a quiet account cost nothing). A poll
+  queues its new fills first, then the orders: a final order whose fills are still missing is held back
+  (at most `FILL_WAIT_POLLS` polls), so no order is reported closed before its fills;
+- what was reported (trade ids, closed orders, the fills still awaited) survives failed polls and
+  `stop()`: the next poll, or the first after a restart, reports only what is new;
+- the first poll after the data source is built reports no history: fills before it are not the
+  stream's, and orders open then are the baseline. With history, the clock is measured at the start of
+  each run of polls (`SERVER_TIME_PATH`), so the exchange's ms the reads start from are the exchange's own.
 
 What a concrete connector fills in (constants and pure methods, no I/O):
 
 - paths: `ACCOUNTS_PATH` (optional: where the account id comes from), `BALANCE_PATH`,
   `OPEN_ORDERS_PATH`, `ORDER_DETAIL_PATH` (``{account_id}`` and ``{order_id}`` are filled in), or
   the `balance_request` / `open_orders_request` / `order_detail_request` methods for extra query
-  parameters;
-- parsers: `parse_account_id`, `parse_balances`, `parse_open_orders`, `parse_order_detail`;
+  parameters; optionally `FILLS_PATH` with `fills_requests` and `ORDER_HISTORY_PATH` with
+  `order_history_requests` (the windows the exchange takes: `FILLS_WINDOW`, `ORDER_HISTORY_WINDOW`);
+- parsers: `parse_account_id`, `parse_balances`, `parse_open_orders`, `parse_order_detail`, and with
+  history `parse_fills` and `parse_order_history`, each returning one `Page` (its rows, and the request
+  for the next page when the reply is full);
 - `FINAL_ORDER_STATUSES`, and `ORDER_STATUSES` (the exchange's statuses in userstream's vocabulary: with
-  it, every queued message also becomes typed events that keep `account` current);
+  it, every queued message also becomes typed events that keep `account` current; a fill becomes a
+  `TradeFill`);
 - how the exchange says "error": `is_error_reply`, `is_auth_error`,
   `is_clock_skew`, `describe_rejection`;
 - how a request is signed: `authenticate_request` (default: `MarketAuth.rest_auth_headers`; exchanges
   that sign in the query string, like HTX, return signed parameters instead).
 
-The loop owns the rest: the poll interval, single-flight account lookup, HTTP 429 with
-``Retry-After``, backoff after any other failure (through the base class), clock-skew re-sync,
-``last_recv_time`` (moved by successful polls only) and a clean `stop()`.
+The loop owns the rest: the poll interval, single-flight account lookup, pagination (at most
+`MAX_PAGES` pages per request a poll), HTTP 429 with ``Retry-After``, backoff after any other failure
+(through the base class), clock-skew re-sync, ``last_recv_time`` (moved by successful polls only) and a
+clean `stop()`.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
@@ -63,7 +89,7 @@ from userstream.backoff import ReconnectPolicy
 from userstream.credentials import SingleFlight
 from userstream.data_source import UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, ConnectionLost, RestError
-from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate
+from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate, TradeFill
 from userstream.frames import PARSE_ERRORS, FrameKind, decode_reply, encode_message
 from userstream.outbox import Outbox
 from userstream.status import StreamState, StreamStatus
@@ -71,7 +97,7 @@ from userstream.timings import StreamTimings
 
 _ZERO = Decimal(0)
 T = TypeVar("T")
-USER_MESSAGE_TYPES = frozenset({"balance", "order"})
+USER_MESSAGE_TYPES = frozenset({"balance", "order", "fill"})
 UNKNOWN_STATUS = "unknown"
 
 
@@ -125,6 +151,67 @@ class PollRequest:
     params: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Fill:
+    """One execution against an order, as the exchange's fills endpoint reports it, normalised."""
+
+    trade_id: str
+    order_id: str
+    symbol: str
+    price: Decimal
+    amount: Decimal
+    fee: Decimal
+    """What the account paid, in ``fee_asset``: positive for a fee, negative for a rebate."""
+    fee_asset: str | None
+    time: int
+    """When it executed, in the exchange's ms."""
+    liquidity: str | None = None
+    """``maker`` or ``taker``, where the exchange says."""
+    client_order_id: str | None = None
+    """Where the fills endpoint does not give it, the data source fills it in from the order it knows."""
+
+    def __post_init__(self) -> None:
+        _check_amounts(self, "price", "amount", "fee")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a paginated reply: its rows, and the request for the next page (None: this is the last)."""
+
+    rows: Sequence[T]
+    next: PollRequest | None = None
+
+
+@dataclass(frozen=True)
+class AwaitedFills:
+    """Fills that an order's filled amount announced and the fills endpoint has not shown yet."""
+
+    symbol: str
+    amount: Decimal
+    since_ms: int
+    """The exchange's ms they are looked for from: the start of the last poll before the amount moved."""
+    polls: int = 0
+    """Polls that looked for them in vain."""
+
+
+@dataclass(frozen=True)
+class History:
+    """What the fills and order-history reads carry from one successful poll to the next (it survives `stop()`)."""
+
+    since_ms: int | None = None
+    """The exchange's ms at the start of the last successful poll; None before the first."""
+    followed: Mapping[str, Order] = field(default_factory=dict)
+    """The open orders that poll saw: one that leaves them is looked up, even across a restart."""
+    held: Mapping[str, Order] = field(default_factory=dict)
+    """Final orders whose ``closed`` message waits for their fills."""
+    awaited: Mapping[str, AwaitedFills] = field(default_factory=dict)
+    """By order id."""
+    reported_fills: Mapping[str, int] = field(default_factory=dict)
+    """The fills queued (by `fill_key`), with their times: a fill read again is not queued again."""
+    reported_closed: Mapping[str, int] = field(default_factory=dict)
+    """Order ids reported closed, with the poll's ms: an order the history lists again is not reported again."""
+
+
 def _check_amounts(value: object, *names: str) -> None:
     for name in names:
         amount = getattr(value, name)
@@ -157,16 +244,42 @@ def order_message(event: str, order: Order) -> dict[str, Any]:
     }
 
 
+def fill_key(fill: Fill) -> str:
+    """What tells one fill from another: its trade id, with its order's (a self-trade has one trade id, two orders)."""
+    return f"{fill.order_id}/{fill.trade_id}"
+
+
+def fill_message(fill: Fill) -> dict[str, Any]:
+    return {
+        "type": "fill",
+        "trade_id": fill.trade_id,
+        "order_id": fill.order_id,
+        "client_order_id": fill.client_order_id,
+        "symbol": fill.symbol,
+        "price": str(fill.price),
+        "amount": str(fill.amount),
+        "fee": str(fill.fee),
+        "fee_asset": fill.fee_asset,
+        "liquidity": fill.liquidity,
+        "time": fill.time,
+    }
+
+
 def diff_snapshots(
-    before: AccountSnapshot | None, after: AccountSnapshot, closed: Mapping[str, Order] | None = None
+    before: AccountSnapshot | None,
+    after: AccountSnapshot,
+    closed: Mapping[str, Order] | None = None,
+    fills: Sequence[Fill] = (),
 ) -> list[dict[str, Any]]:
     """The user messages that take a bot from ``before`` to ``after``; ``before=None`` gives the full snapshot.
 
-    ``closed`` holds the final state (from the order-detail endpoint) of orders that were open in
-    ``before`` and are no longer open. Orders come first (closed, changed, new), then balances by asset.
+    ``closed`` holds the final state of orders that are no longer open (or never were seen open), and
+    ``fills`` the executions not reported before. Fills come first, then orders (closed, changed, new),
+    then balances by asset: no order is reported closed before its fills.
     """
     previous = before or AccountSnapshot()
-    messages = [order_message("closed", order) for order in (closed or {}).values()]
+    messages = [fill_message(fill) for fill in fills]
+    messages += [order_message("closed", order) for order in (closed or {}).values()]
     for order_id, order in after.open_orders.items():
         known = previous.open_orders.get(order_id)
         if known is None:
@@ -179,6 +292,60 @@ def diff_snapshots(
         if (now.total, now.available) != (then.total, then.available):
             messages.append(balance_message(now))
     return messages
+
+
+def expect_fills(
+    awaited: Mapping[str, AwaitedFills], known: Mapping[str, Order], seen: Iterable[Order], since_ms: int
+) -> dict[str, AwaitedFills]:
+    """``awaited`` plus what each order in ``seen`` filled since it was ``known`` (from zero if it was not)."""
+    result = dict(awaited)
+    for order in seen:
+        previous = known.get(order.order_id)
+        moved = order.filled_amount - (previous.filled_amount if previous is not None else _ZERO)
+        if moved <= 0:
+            continue
+        waiting = result.get(order.order_id)
+        if waiting is None:
+            result[order.order_id] = AwaitedFills(order.symbol, moved, since_ms)
+        else:
+            result[order.order_id] = replace(waiting, amount=waiting.amount + moved)
+    return result
+
+
+def take_fills(
+    awaited: Mapping[str, AwaitedFills], fetched: Iterable[Fill], reported: Mapping[str, int]
+) -> tuple[list[Fill], dict[str, AwaitedFills]]:
+    """The fills not ``reported`` before, oldest first, and what is still awaited once they are counted.
+
+    What is still awaited has been looked for once more (`AwaitedFills.polls`).
+    """
+    new = {fill_key(fill): fill for fill in fetched if fill_key(fill) not in reported}
+    fills = sorted(new.values(), key=lambda fill: (fill.time, fill_key(fill)))
+    result = dict(awaited)
+    for fill in fills:
+        waiting = result.get(fill.order_id)
+        if waiting is None:
+            continue
+        if waiting.amount > fill.amount:
+            result[fill.order_id] = replace(waiting, amount=waiting.amount - fill.amount)
+        else:
+            del result[fill.order_id]
+    return fills, {order_id: replace(waiting, polls=waiting.polls + 1) for order_id, waiting in result.items()}
+
+
+def release_closed(
+    closed: Mapping[str, Order], awaited: Mapping[str, AwaitedFills], wait_polls: int
+) -> tuple[dict[str, Order], dict[str, Order], dict[str, AwaitedFills], list[str]]:
+    """``(released, held, awaited, given up)``: final orders whose fills are all in are released, the others held.
+
+    Fills looked for in vain `wait_polls` times are given up on (their orders released): an exchange whose
+    fills endpoint never shows them must not hold an order back for ever.
+    """
+    given_up = [order_id for order_id, waiting in awaited.items() if waiting.polls >= wait_polls]
+    remaining = {order_id: waiting for order_id, waiting in awaited.items() if order_id not in given_up}
+    released = {order_id: order for order_id, order in closed.items() if order_id not in remaining}
+    held = {order_id: order for order_id, order in closed.items() if order_id in remaining}
+    return released, held, remaining, given_up
 
 
 def encode_query(params: Mapping[str, str] | Sequence[tuple[str, str]]) -> str:
@@ -237,7 +404,8 @@ class MalformedReply(ExchangeError):
 
 
 class RestPollingDataSource(UserStreamTrackerDataSource):
-    """A user stream built from REST polls: open orders and balances every `poll_interval` seconds, changes only.
+    """A user stream built from REST polls: open orders and balances every `poll_interval` seconds, changes only,
+    and where the connector names the endpoints, the fills and the orders finished between two polls.
 
     Fill in the paths and parsers (see the module docstring). ``ws_url`` does not exist here; pass
     ``rest_url``. The data source only ever talks to ``rest_url``.
@@ -260,6 +428,21 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
     """Statuses in which an order can no longer change (HTX: filled, canceled, partial-canceled)."""
     ORDER_STATUSES: ClassVar[Mapping[str, OrderStatus]] = {}
     """The exchange's order statuses in userstream's vocabulary. Empty: no typed events (raw messages only)."""
+    FILLS_PATH: ClassVar[str | None] = None
+    """Where the account's fills are read (HTX ``/v1/order/matchresults``); None: no fills are reported."""
+    ORDER_HISTORY_PATH: ClassVar[str | None] = None
+    """Where recently finished orders are read (HTX ``/v1/order/history``); None: only orders seen open are."""
+    FILLS_WINDOW: ClassVar[float] = 2 * 24 * 3600.0
+    """How far back (seconds) the fills endpoint reaches: after a longer outage, older fills are lost."""
+    ORDER_HISTORY_WINDOW: ClassVar[float] = 2 * 24 * 3600.0
+    """How far back (seconds) the order history reaches."""
+    HISTORY_OVERLAP: ClassVar[float] = 5.0
+    """Seconds each history read reaches back before the previous poll's start: clock error and records that
+    the exchange shows a moment after their time."""
+    FILL_WAIT_POLLS: ClassVar[int] = 5
+    """Polls an order waits for the fills its filled amount announced before it is released without them."""
+    MAX_PAGES: ClassVar[int] = 100
+    """Pages one request may run to in a poll: a reply whose pagination does not end is an error."""
 
     def __init__(
         self,
@@ -289,6 +472,8 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         self._fixed_account_id = account_id
         self._account_id_lookup = SingleFlight(self._fetch_account_id)
         self._known: AccountSnapshot | None = None
+        self._history = History()
+        self._clock_measured = False
         self._lookup_misses: dict[str, int] = {}
         self._polling = False
 
@@ -304,6 +489,16 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         """The account as of the last successful poll (None before the first, and after `stop()`)."""
         return self._known
 
+    @property
+    def history(self) -> History:
+        """What the fills and order-history reads remember (kept across `stop()`, so a restart reports only the new)."""
+        return self._history
+
+    @property
+    def reads_history(self) -> bool:
+        """Whether polls read fills or the order history (`FILLS_PATH`, `ORDER_HISTORY_PATH`)."""
+        return self.FILLS_PATH is not None or self.ORDER_HISTORY_PATH is not None
+
     async def account_id(self) -> str:
         """The account the polls read, looked up once (single-flight) and cached until credentials are discarded."""
         return await self._account_id_lookup.get()
@@ -318,6 +513,28 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
 
     def order_detail_request(self, account_id: str, order: Order) -> PollRequest:
         return PollRequest(self.ORDER_DETAIL_PATH.format(account_id=account_id, order_id=order.order_id))
+
+    def fills_requests(self, account_id: str, starts: Mapping[str, int], now_ms: int) -> Sequence[PollRequest]:
+        """The first page of each request for the fills of ``starts``' symbols, each from its start (exchange ms).
+
+        Default: one request to `FILLS_PATH`. An exchange whose fills endpoint takes one symbol, or a bounded
+        time window, returns one request per symbol and window.
+        """
+        return [PollRequest((self.FILLS_PATH or "").format(account_id=account_id))]
+
+    def order_history_requests(self, account_id: str, start_ms: int, now_ms: int) -> Sequence[PollRequest]:
+        """The first page of each request for the orders finished since ``start_ms``; default: `ORDER_HISTORY_PATH`."""
+        return [PollRequest((self.ORDER_HISTORY_PATH or "").format(account_id=account_id))]
+
+    def parse_fills(self, request: PollRequest, reply: Any) -> Page[Fill]:
+        """One page of fills from a reply to ``request``, and the request for the next page if there is one."""
+        raise NotImplementedError(f"{type(self).__name__} sets FILLS_PATH but does not override parse_fills()")
+
+    def parse_order_history(self, request: PollRequest, reply: Any) -> Page[Order]:
+        """One page of orders from the order history's reply to ``request``; rows not final are ignored."""
+        raise NotImplementedError(
+            f"{type(self).__name__} sets ORDER_HISTORY_PATH but does not override parse_order_history()"
+        )
 
     def parse_account_id(self, reply: Any) -> str:
         """The account id from `ACCOUNTS_PATH`'s reply."""
@@ -339,12 +556,26 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         return order.status in self.FINAL_ORDER_STATUSES
 
     def parse_account_events(self, message: Any) -> Sequence[AccountEvent]:
-        """The typed twin of a message this source queued (no fills: polling sees only filled amounts)."""
+        """The typed twin of a message this source queued."""
         if not self.ORDER_STATUSES:
             return ()
         if message["type"] == "balance":
             total, available = Decimal(message["total"]), Decimal(message["available"])
             return [BalanceUpdate(asset=message["asset"], total=total, available=available)]
+        if message["type"] == "fill":
+            return [
+                TradeFill(
+                    trade_id=message["trade_id"],
+                    exchange_order_id=message["order_id"],
+                    client_order_id=message["client_order_id"],
+                    symbol=message["symbol"],
+                    price=Decimal(message["price"]),
+                    quantity=Decimal(message["amount"]),
+                    fee=Decimal(message["fee"]),
+                    fee_asset=message["fee_asset"],
+                    timestamp=message["time"],
+                )
+            ]
         status = message["status"]
         return [
             OrderUpdate(
@@ -398,6 +629,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         self._account_id_lookup.invalidate()
 
     async def on_stop(self) -> None:
+        # The history stays: a restart reports what happened while stopped, and nothing twice.
         await self._account_id_lookup.close()
         self._known = None
         self._lookup_misses.clear()
@@ -412,10 +644,11 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         survives, so the first poll after an outage reports what changed during it.
         """
         self._state = StreamState.CONNECTING
+        self._clock_measured = False
         try:
             while True:
                 try:
-                    messages, snapshot = await self._poll()
+                    messages, snapshot, history = await self._poll()
                 except RateLimited as error:
                     self._polling = False
                     await self._wait_out(error)
@@ -426,33 +659,130 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
                     self._enter_streaming()
                     self.logger.info("polling every %g s", self.poll_interval)
                 await self._emit(messages, output)
-                self._known = snapshot
+                self._known, self._history = snapshot, history
                 await asyncio.sleep(self.poll_interval)
         finally:
             self._polling = False
 
-    async def _poll(self) -> tuple[list[dict[str, Any]], AccountSnapshot]:
-        """One poll: the messages it yields and the state to remember once they are queued."""
+    async def _poll(self) -> tuple[list[dict[str, Any]], AccountSnapshot, History]:
+        """One poll: the messages it yields, and the state and history to remember once they are queued."""
+        if self.reads_history and not self._clock_measured and self.SERVER_TIME_PATH and self.auth is not None:
+            await self.sync_server_time()  # the history is read from the exchange's ms, so know its clock
+            self._clock_measured = True
+        started_at = time.time()
         account_id = await self.account_id()
         request = self.open_orders_request(account_id)
         open_orders = dict(self._parse(self.parse_open_orders, request, await self._get(request)))
         request = self.balance_request(account_id)
         balances = self._parse(self.parse_balances, request, await self._get(request))
-        before = self._known
+        # The poll's start in the exchange's ms, by the clock offset as it stands now that a request may have
+        # re-measured it.
+        started_ms = self._exchange_ms(since=started_at)
+        before, past = self._known, self._history
+        followed = dict(before.open_orders) if before else dict(past.followed)
+        finished = await self._finished_orders(account_id, past, started_ms)
         closed: dict[str, Order] = {}
-        for order_id, order in (before.open_orders if before else {}).items():
+        for order_id, order in followed.items():
             if order_id in open_orders:
                 self._lookup_misses.pop(order_id, None)
                 continue
-            final = await self._final_state(account_id, order)
+            final = finished.get(order_id) or await self._final_state(account_id, order)
             if final is None:
                 open_orders[order_id] = order  # no verdict yet: look again next poll
             elif self.is_final(final) or final.status == UNKNOWN_STATUS:
                 closed[order_id] = final
             else:
                 open_orders[order_id] = final  # momentarily missing from the list but still live
+        for order in sorted(finished.values(), key=lambda order: (order.created_at or 0, order.order_id)):
+            unseen = order.order_id not in followed and order.order_id not in open_orders
+            if unseen and order.order_id not in past.held and order.order_id not in past.reported_closed:
+                closed[order.order_id] = order  # born and finished between two polls: oldest first
         after = AccountSnapshot(balances=dict(balances), open_orders=open_orders)
-        return diff_snapshots(before, after, closed), after
+        if not self.reads_history:
+            return diff_snapshots(before, after, closed), after, past
+        fills, released, history = await self._settle(account_id, past, after, closed, started_ms)
+        return diff_snapshots(before, after, released, fills), after, history
+
+    async def _finished_orders(self, account_id: str, past: History, now_ms: int) -> dict[str, Order]:
+        """Final orders from the order history since the previous poll; none on the first poll or without one."""
+        if self.ORDER_HISTORY_PATH is None or past.since_ms is None:
+            return {}
+        earliest = now_ms - int(self.ORDER_HISTORY_WINDOW * 1000)
+        start_ms = min(max(past.since_ms - int(self.HISTORY_OVERLAP * 1000), earliest), now_ms)
+        finished: dict[str, Order] = {}
+        for request in self.order_history_requests(account_id, start_ms, now_ms):
+            for order in await self._pages(request, self.parse_order_history):
+                if self.is_final(order):
+                    finished[order.order_id] = order
+        return finished
+
+    async def _settle(
+        self, account_id: str, past: History, after: AccountSnapshot, closed: Mapping[str, Order], started_ms: int
+    ) -> tuple[list[Fill], dict[str, Order], History]:
+        """The new fills, the final orders to report now (those whose fills are in), and the history after this poll."""
+        final = {**past.held, **closed}
+        released: dict[str, Order] = dict(final)
+        fills: list[Fill] = []
+        awaited: dict[str, AwaitedFills] = {}
+        if self.FILLS_PATH is not None:
+            # The first poll is the baseline: what its open orders had filled before is not the stream's.
+            known = {**past.followed, **past.held} if past.since_ms is not None else dict(after.open_orders)
+            seen = [*after.open_orders.values(), *closed.values()]
+            awaited = expect_fills(past.awaited, known, seen, past.since_ms or started_ms)
+            fetched = await self._fills(account_id, awaited, started_ms)
+            fills, awaited = take_fills(awaited, fetched, past.reported_fills)
+            released, held, awaited, given_up = release_closed(final, awaited, self.FILL_WAIT_POLLS)
+            for order_id in given_up:
+                self.logger.warning(
+                    "order %s: its fills did not appear after %d polls; its state is reported without them",
+                    order_id,
+                    self.FILL_WAIT_POLLS,
+                )
+            orders = {**final, **past.followed, **after.open_orders}
+            fills = [self._with_client_order_id(fill, orders) for fill in fills]
+        else:
+            held = {}
+        overlap_ms = int(self.HISTORY_OVERLAP * 1000)
+        # A fill can be read again while a read may start before its time; a closed order, within the history window.
+        fills_floor = min([started_ms, *(waiting.since_ms for waiting in awaited.values())]) - overlap_ms
+        closed_floor = started_ms - int(self.ORDER_HISTORY_WINDOW * 1000) - overlap_ms
+        reported_fills = {**past.reported_fills, **{fill_key(fill): fill.time for fill in fills}}
+        reported_closed = {**past.reported_closed, **dict.fromkeys(released, started_ms)}
+        history = History(
+            since_ms=started_ms,
+            followed=dict(after.open_orders),
+            held=held,
+            awaited=awaited,
+            reported_fills={key: at for key, at in reported_fills.items() if at >= fills_floor},
+            reported_closed={order_id: at for order_id, at in reported_closed.items() if at >= closed_floor},
+        )
+        return fills, released, history
+
+    async def _fills(self, account_id: str, awaited: Mapping[str, AwaitedFills], now_ms: int) -> list[Fill]:
+        """The fills of every symbol with awaited fills, each read from its earliest awaited moment."""
+        if not awaited:
+            return []
+        earliest = now_ms - int(self.FILLS_WINDOW * 1000)
+        starts: dict[str, int] = {}
+        for waiting in awaited.values():
+            start = min(max(waiting.since_ms - int(self.HISTORY_OVERLAP * 1000), earliest), now_ms)
+            starts[waiting.symbol] = min(starts.get(waiting.symbol, start), start)
+        fills: list[Fill] = []
+        for request in self.fills_requests(account_id, starts, now_ms):
+            fills += await self._pages(request, self.parse_fills)
+        return fills
+
+    @staticmethod
+    def _with_client_order_id(fill: Fill, orders: Mapping[str, Order]) -> Fill:
+        order = orders.get(fill.order_id)
+        if fill.client_order_id is not None or order is None or order.client_order_id is None:
+            return fill
+        return replace(fill, client_order_id=order.client_order_id)
+
+    def _exchange_ms(self, *, since: float) -> int:
+        """The exchange's ms at the local `time.time()` ``since``."""
+        now = self.auth.now() if self.auth is not None else time.time()
+        return int((now - (time.time() - since)) * 1000)
 
     async def _final_state(self, account_id: str, order: Order) -> Order | None:
         """The order's state from the detail endpoint; None while the exchange has no record of it yet."""
@@ -536,6 +866,21 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
                 raise AuthenticationError(reason)
             raise ExchangeError("GET", request.path, status, reply, reason)
         raise AssertionError("unreachable: the second attempt returns or raises")
+
+    async def _pages(self, first: PollRequest, parser: Callable[[PollRequest, Any], Page[T]]) -> list[T]:
+        """Every row of a paginated reply, following each page's next request to the last page."""
+        rows: list[T] = []
+        sent: list[PollRequest] = []
+        request: PollRequest | None = first
+        while request is not None:
+            if request in sent or len(sent) >= self.MAX_PAGES:
+                reason = f"pagination did not end after {len(sent)} pages (next: {dict(request.params)})"
+                raise MalformedReply("GET", request.path, 200, None, reason)
+            sent.append(request)
+            page = self._parse(functools.partial(parser, request), request, await self._get(request))
+            rows += page.rows
+            request = page.next
+        return rows
 
     async def _send(self, method: str, request: PollRequest) -> tuple[int, Mapping[str, str], Any]:
         if self.rest_url is None:
