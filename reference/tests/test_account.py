@@ -92,6 +92,17 @@ def test_a_fill_repeated_with_the_same_trade_id_is_old_news() -> None:
     assert not state.apply(fill("5001", quantity="0.7"))
 
 
+def test_one_trade_id_on_two_symbols_is_two_fills() -> None:
+    # Binance and Gate.io number trades per market: the same id on another symbol is another execution.
+    state = AccountState()
+    assert state.apply(fill("5001"))
+    assert state.apply(dataclasses.replace(fill("5001"), symbol="ETH-USDT"))
+    assert not state.apply(dataclasses.replace(fill("5001"), symbol="ETH-USDT"))
+    assert state.has_fill("5001", "ETH-USDT")
+    assert not state.has_fill("5001", "LTC-USDT")
+    assert state.has_fill("5001")
+
+
 def test_fills_with_different_trade_ids_on_one_order_are_each_applied() -> None:
     state = AccountState()
     assert state.apply(fill("5001"))

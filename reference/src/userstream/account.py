@@ -99,7 +99,8 @@ class AccountState:
         self._balances: dict[str, BalanceUpdate] = {}
         self._open_orders: dict[str, OrderUpdate] = {}
         self._closed_orders: OrderedDict[str, OrderUpdate] = OrderedDict()
-        self._trade_ids: OrderedDict[str, None] = OrderedDict()
+        # Keyed by symbol too: Binance and Gate.io count trade ids per market, so one id can name two fills.
+        self._fills: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._symbols: set[str] = set()
 
     # --- reading ---------------------------------------------------------------------------------
@@ -118,8 +119,11 @@ class AccountState:
         """An open order, or a recently closed one in its final state; None if unknown."""
         return self._open_orders.get(exchange_order_id) or self._closed_orders.get(exchange_order_id)
 
-    def has_fill(self, trade_id: str) -> bool:
-        return trade_id in self._trade_ids
+    def has_fill(self, trade_id: str, symbol: str | None = None) -> bool:
+        """Whether a fill with ``trade_id`` (on ``symbol``, or on any symbol) has been applied."""
+        if symbol is not None:
+            return (symbol, trade_id) in self._fills
+        return any(known == trade_id for _, known in self._fills)
 
     @property
     def symbols(self) -> frozenset[str]:
@@ -173,10 +177,11 @@ class AccountState:
         return applied
 
     def _apply_fill(self, fill: TradeFill) -> bool:
-        if fill.trade_id in self._trade_ids:
+        key = (fill.symbol, fill.trade_id)
+        if key in self._fills:
             return False
         self._symbols.add(fill.symbol)
-        _remember(self._trade_ids, fill.trade_id, None, self._remember)
+        _remember(self._fills, key, None, self._remember)
         return True
 
     def _apply_order(self, update: OrderUpdate) -> bool:

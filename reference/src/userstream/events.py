@@ -143,7 +143,7 @@ class OrderUpdate:
 
 @dataclass(frozen=True, kw_only=True)
 class TradeFill:
-    """One execution against an order. ``trade_id`` is unique per exchange: fills are de-duplicated by it."""
+    """One execution against an order; fills are told apart by ``(symbol, trade_id)``: trade ids may be per market."""
 
     trade_id: str
     exchange_order_id: str

@@ -80,7 +80,7 @@ def account_differences(state: AccountState, truth: AccountSnapshot) -> list[str
         real_order = truth.open_orders.get(order_id)
         if seen_order is None or real_order is None or not seen_order.same_state(real_order):
             differences.append(f"open order {order_id}: tracker {_order(seen_order)}, exchange {_order(real_order)}")
-    missing = [fill.trade_id for fill in truth.fills if not state.has_fill(fill.trade_id)]
+    missing = [fill.trade_id for fill in truth.fills if not state.has_fill(fill.trade_id, fill.symbol)]
     if missing:
         differences.append(f"fills never seen: {', '.join(missing)}")
     return differences
