@@ -221,7 +221,8 @@ def test_a_cancel_keeps_the_order_s_own_client_id_and_its_filled_quantity() -> N
     [("EXPIRED", OrderStatus.EXPIRED), ("EXPIRED_IN_MATCH", OrderStatus.EXPIRED), ("REJECTED", OrderStatus.REJECTED)],
 )
 def test_every_final_state_is_final(status: str, expected: OrderStatus) -> None:
-    ended = {**messages.ORDER_UPDATE, "event": {**messages.ORDER_UPDATE["event"], "x": status, "X": status}}
+    event = {**messages.ORDER_UPDATE["event"], "x": status, "X": status}
+    ended = {**messages.ORDER_UPDATE, "event": event}
     [order] = parse_push(ended)
     assert isinstance(order, OrderUpdate)
     assert order.status is expected

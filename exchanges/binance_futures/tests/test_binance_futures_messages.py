@@ -191,7 +191,8 @@ def test_a_partial_fill_then_a_cancel_leave_the_order_canceled_with_what_it_fill
     [("EXPIRED", OrderStatus.EXPIRED), ("EXPIRED_IN_MATCH", OrderStatus.EXPIRED), ("FILLED", OrderStatus.FILLED)],
 )
 def test_every_final_state_is_read(status: str, expected: OrderStatus) -> None:
-    ended = {**messages.CANCELED, "o": {**messages.CANCELED["o"], "x": "EXPIRED", "X": status}}
+    order_state = {**messages.CANCELED["o"], "x": "EXPIRED", "X": status}
+    ended = {**messages.CANCELED, "o": order_state}
     [order] = parse_event(ended)
     assert isinstance(order, OrderUpdate)
     assert order.status is expected
@@ -199,7 +200,8 @@ def test_every_final_state_is_read(status: str, expected: OrderStatus) -> None:
 
 
 def test_a_trade_without_commission_costs_nothing() -> None:
-    free = {**messages.FILL, "o": {key: value for key, value in messages.FILL["o"].items() if key not in ("n", "N")}}
+    without_commission = {key: value for key, value in messages.FILL["o"].items() if key not in ("n", "N")}
+    free = {**messages.FILL, "o": without_commission}
     fill, _ = parse_event(free)
     assert isinstance(fill, TradeFill)
     assert (fill.fee, fill.fee_asset) == (Decimal(0), None)
