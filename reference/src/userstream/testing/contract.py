@@ -11,21 +11,32 @@ one too)::
         def harness(self) -> ConnectorHarness:
             return AcmeHarness()
 
-The checks are the ones a reviewer would otherwise repeat by hand for each exchange: events reach
-the queue in order, liveness frames move ``last_recv_time`` without being queued, a dropped or
-silent connection is replaced by a freshly authenticated one, refused credentials are reported and
-retried with backoff, malformed frames are skipped, ``stop()`` leaves nothing behind, and the
-legacy ``listen_for_user_stream(ev_loop, output)`` form still works.
+The checks are the ones a reviewer would otherwise repeat by hand for each exchange, and each test
+says which item of the reviewer's checklist (`userstream.testing.checklist`) it decides: events reach
+the queue in order and nothing else does, ``last_recv_time`` moves on every frame and never goes
+backwards, keepalives go out on schedule, a dropped, closed or silent connection is replaced within
+the configured bounds by one that logs in and subscribes again, refused credentials are reported as
+such and retried with backoff, an expired key or token is replaced, malformed frames are skipped,
+``stop()`` leaves nothing behind, and no secret shows in the log, a ``repr`` or the status.
+
+A failing test explains itself: every wait quotes the data source's status as it was when the wait
+gave up, and gives up at once when the status already tells why it cannot succeed (a refused login or
+subscription, a REST 404), with that reason on the failure's first line.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
+import itertools
+import json
+import logging
+import re
 import warnings
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import pytest
 import pytest_asyncio
@@ -34,6 +45,7 @@ from userstream.account import AccountState
 from userstream.auth import MarketAuth
 from userstream.backoff import ReconnectPolicy
 from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
+from userstream.errors import AuthenticationError, SubscriptionError
 from userstream.events import (
     EventSource,
     OrderStatus,
@@ -41,10 +53,13 @@ from userstream.events import (
     ReconcileReason,
     is_gap_marker,
 )
-from userstream.reconciliation import AccountEventSink
+from userstream.frames import excerpt
+from userstream.reconciliation import AccountEventSink, OrderLookupFailed
+from userstream.status import StreamStatus
 from userstream.testing.accounts import ExchangeAccount, account_differences, fills_of, order_updates_of
+from userstream.testing.checklist import checks
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
-from userstream.testing.fake_exchange import FakeExchange
+from userstream.testing.fake_exchange import Connection, FakeExchange
 from userstream.timings import StreamTimings
 
 __all__ = [
@@ -55,14 +70,22 @@ __all__ = [
     "PollingUserStreamContract",
     "ReconciliationContract",
     "ReconcilingHarness",
+    "Watched",
     "WebSocketHarness",
     "WebSocketUserStreamContract",
     "agrees",
+    "client_pings",
     "client_tasks",
     "drain",
     "eventually",
+    "explain",
     "gap_marker",
+    "handshake",
+    "known_failure",
     "listen_with_events",
+    "liveness_frame",
+    "receive",
+    "sent_secrets",
     "start_listening",
 ]
 
@@ -79,16 +102,101 @@ TEST_TIMINGS = StreamTimings(
 TEST_RECONNECT = ReconnectPolicy(initial_delay=0.05, max_delay=0.4, factor=2.0, jitter=0.0, min_delay=0.0)
 WAIT = 5.0
 """Seconds a test waits for something that should take milliseconds."""
+HANDSHAKE_SLACK = 1.0
+"""Seconds a reconnect may take beyond its backoff delay (and, for a silent connection, `stale_after`) on loopback."""
+
+_CLIENT_ERROR = re.compile(r"failed with HTTP 4(?!08|29)\d\d")
+"""A REST refusal no retry cures (a 404: no such route); 408 and 429 ask to try again."""
+_REJECTIONS = (f"{AuthenticationError.__name__}:", f"{SubscriptionError.__name__}:")
 
 
-async def eventually(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    """Wait until ``condition()`` holds; fail with ``what`` if it does not within ``timeout`` seconds."""
+class Watched(Protocol):
+    """What a wait watches to explain itself: a data source or a tracker."""
+
+    @property
+    def status(self) -> StreamStatus: ...
+
+
+def known_failure(status: StreamStatus) -> str | None:
+    """The error in ``status`` that rules out a healthy stream, or None while a retry may still cure it.
+
+    A refused login or subscription (with the contract's right credentials and a true clock), or a REST
+    call refused as a client error (a 404 from the fake: ``no route GET ...``), on the stream or the snapshot.
+    """
+    for error in (status.last_error, status.last_reconcile_error):
+        if error is not None and (error.startswith(_REJECTIONS) or _incurable_rest_error(error)):
+            return error
+    return None
+
+
+def _incurable_rest_error(error: str) -> bool:
+    # An order lookup may be refused for an order the exchange no longer knows: the reconciler bounds those.
+    return _CLIENT_ERROR.search(error) is not None and not error.startswith(f"{OrderLookupFailed.__name__}:")
+
+
+def explain(status: StreamStatus) -> str:
+    """``status`` as a failure quotes it: the state, the reconnects and the last errors."""
+    parts = [f"state={status.state.value}", f"reconnects={status.reconnect_count}", f"last_error={status.last_error!r}"]
+    if status.last_reconcile_error is not None:
+        parts.append(f"last_reconcile_error={status.last_reconcile_error!r}")
+    return ", ".join(parts)
+
+
+async def eventually(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = WAIT,
+    *,
+    watching: Watched | None = None,
+    fail_fast: bool = True,
+    explain_more: Callable[[], str] | None = None,
+) -> None:
+    """Wait until ``condition()`` holds; fail with ``what`` if it does not within ``timeout`` seconds.
+
+    With ``watching`` (a data source or a tracker) the failure quotes its status as it was when the wait gave
+    up, and, unless ``fail_fast`` is off, the wait gives up as soon as that status shows a `known_failure`.
+    ``explain_more`` adds what else the failure should say, computed then too.
+    """
+
+    def failure(reason: str) -> AssertionError:
+        details = [] if watching is None else [f"status: {explain(watching.status)}"]
+        if explain_more is not None:
+            details.append(explain_more())
+        return AssertionError(f"{what}: {reason}" + "".join(f"; {detail}" for detail in details))
+
     try:
         async with asyncio.timeout(timeout):
-            while not condition():  # noqa: ASYNC110 - polling state owned by the code under test
+            while not condition():
+                cause = None if watching is None or not fail_fast else known_failure(watching.status)
+                if cause is not None:
+                    raise failure(f"given up at once, {cause}")
                 await asyncio.sleep(0.01)
     except TimeoutError:
-        raise AssertionError(f"{what}: not within {timeout:g} s") from None
+        raise failure(f"not within {timeout:g} s") from None
+
+
+async def receive(
+    output: asyncio.Queue[Any],
+    wanted: Callable[[Any], bool],
+    what: str,
+    *,
+    watching: Watched | None = None,
+    timeout: float = WAIT,
+) -> Any:
+    """The first message on ``output`` that is ``wanted``, the others before it dropped; `eventually`'s failures."""
+    found: list[Any] = []
+    skipped: list[Any] = []
+
+    def arrived() -> bool:
+        while not found and not output.empty():
+            message = output.get_nowait()
+            (found if wanted(message) else skipped).append(message)
+        return bool(found)
+
+    await eventually(
+        arrived, what, timeout, watching=watching, explain_more=lambda: f"got only {excerpt(repr(skipped), 300)}"
+    )
+    return found[0]
 
 
 _FAKE_EXCHANGE_TASKS = ("RequestHandler.", "FakeExchange.")
@@ -141,21 +249,99 @@ def drain(queue: asyncio.Queue[Any]) -> list[Any]:
     return drained
 
 
-async def gap_marker(output: asyncio.Queue[Any]) -> dict[str, Any]:
+async def gap_marker(output: asyncio.Queue[Any], watching: Watched | None = None) -> dict[str, Any]:
     """The next gap marker on a user stream; the exchange's messages before it are skipped."""
-    async with asyncio.timeout(WAIT):
-        while not is_gap_marker(message := await output.get()):
-            pass
-        return cast(dict[str, Any], message)
+    marker = await receive(output, is_gap_marker, "a gap marker on the user stream", watching=watching)
+    return cast(dict[str, Any], marker)
 
 
-async def agrees(account: AccountState, truth: ExchangeAccount) -> None:
+async def agrees(account: AccountState, truth: ExchangeAccount, watching: Watched | None = None) -> None:
     """Wait until ``account`` agrees exactly with the exchange's truth (`account_differences`)."""
 
     def agreeing() -> bool:
         return not account_differences(account, truth.truth())
 
-    await eventually(agreeing, "the account agrees with the exchange")
+    def differences() -> str:
+        return f"differences: {excerpt(repr(account_differences(account, truth.truth())), 300)}"
+
+    await eventually(agreeing, "the account agrees with the exchange", watching=watching, explain_more=differences)
+
+
+def handshake(connection: Connection) -> tuple[bool, int]:
+    """What a connection did to become a stream, as the exchange saw it: logged in, subscribes accepted."""
+    return connection.authenticated, len(connection.subscriptions)
+
+
+def client_pings(exchange: FakeExchange, connection: Connection) -> int:
+    """Keepalives the client sent on ``connection``: the exchange's app-level pings and WebSocket pings."""
+    app_level = sum(
+        1 for message in connection.received if exchange.dialect.classify_client(message) is ClientIntent.PING
+    )
+    return app_level + connection.pings
+
+
+def on_schedule(count: int, window: float, interval: float) -> bool:
+    """``count`` keepalives in ``window`` seconds fit one every ``interval``: neither starved nor flooding."""
+    expected = window / interval
+    return max(2, int(expected // 3)) <= count <= 2 * expected + 2
+
+
+def sent_secrets(exchange: FakeExchange, credentials: Sequence[Credentials]) -> set[str]:
+    """What must never be shown: secrets and passphrases, and every signature, token or key the clients sent.
+
+    Read from what reached ``exchange``: values under a credential-like name (``sign``, ``token``, ``key``,
+    ``passphrase``) and long opaque strings (a signature in a positional argument list), less the API keys.
+    """
+    api_keys = {account.api_key for account in credentials}
+    found = {secret for account in credentials for secret in (account.secret, account.passphrase) if secret}
+    sent: list[tuple[str, Any]] = [("", message) for _, message in exchange.received]
+    for connection in exchange.connections:
+        sent.extend(connection.query.items())
+        sent.append(("", connection.path.split("/")))  # a listen key or token may be a segment of the path
+    for request in exchange.rest_requests:
+        sent.extend((*request.query.items(), *request.headers.items(), ("", _json_or_text(request.body))))
+    for name, value in sent:
+        found.update(_credential_values(name, value))
+    return found - api_keys
+
+
+_CREDENTIAL_NAME = re.compile(r"sign|secret|pass|token|jwt|key|auth", re.IGNORECASE)
+_DESCRIPTIVE_NAME = re.compile(r"method|version|type", re.IGNORECASE)
+"""Names that say how a value was signed (HTX's ``SignatureMethod=HmacSHA256``), not what the signature is."""
+_OPAQUE = re.compile(r"[A-Za-z0-9+/=_.-]{32,}")
+
+
+def _credential_values(name: str, value: Any, *, positional: bool = False) -> set[str]:
+    """The credentials in ``value``, sent under ``name``: named as one, or opaque in a positional list."""
+    if isinstance(value, Mapping):
+        return {found for key, item in value.items() for found in _credential_values(str(key), item)}
+    if isinstance(value, list | tuple):
+        return {found for item in value for found in _credential_values(name, item, positional=True)}
+    if not isinstance(value, str):
+        return set()
+    named = _CREDENTIAL_NAME.search(name) is not None and _DESCRIPTIVE_NAME.search(name) is None
+    # Parts, not the whole: "Bearer <jwt>" shows its token without the scheme.
+    return {
+        part
+        for part in value.split()
+        if len(part) >= 8 and not part.isdigit() and (named or (positional and _OPAQUE.fullmatch(part)))
+    }
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+_FORMATTER = logging.Formatter()
+_FAKE_EXCHANGE_LOGGERS = ("aiohttp.access", "aiohttp.server", "aiohttp.web")
+
+
+def _served_by_the_fake(record: logging.LogRecord) -> bool:
+    """The fake exchange's own server logs (its access log quotes signed URLs): not the connector's to keep clean."""
+    return record.name.startswith(_FAKE_EXCHANGE_LOGGERS)
 
 
 def _qualname(task: asyncio.Task[Any]) -> str:
@@ -240,7 +426,11 @@ class PollingHarness(ConnectorHarness):
 
 
 class _Contract:
-    """What both contracts share: an exchange, a way to build data sources, and cleanup."""
+    """What both contracts share: an exchange, a way to build data sources, cleanup, and the tests of both.
+
+    Each contract says how its exchange delivers (`assert_delivers`), how its session is interrupted
+    (`interrupt`) and how its keepalives are counted (`keepalives_sent`, `keepalive_interval`).
+    """
 
     @pytest.fixture
     def harness(self) -> ConnectorHarness:
@@ -280,20 +470,49 @@ class _Contract:
             await data_source.stop()
 
     @staticmethod
-    async def next_message(output: asyncio.Queue[Any]) -> Any:
+    async def next_message(output: asyncio.Queue[Any], watching: Watched | None = None) -> Any:
         """The next message from the exchange; userstream's own gap markers are skipped."""
-        async with asyncio.timeout(WAIT):
-            while is_gap_marker(message := await output.get()):
-                pass
-            return message
-
-    @staticmethod
-    async def streaming(data_source: UserStreamTrackerDataSource, *, reconnects: int = 0) -> None:
-        await eventually(
-            lambda: data_source.status.streaming and data_source.status.reconnect_count >= reconnects,
-            f"streaming after {reconnects} reconnect(s) (status: {data_source.status})",
+        return await receive(
+            output, lambda message: not is_gap_marker(message), "a message from the exchange", watching=watching
         )
 
+    @staticmethod
+    async def streaming(
+        data_source: UserStreamTrackerDataSource, *, reconnects: int = 0, fail_fast: bool = True
+    ) -> None:
+        """Wait until the stream is up (after ``reconnects`` reconnects); give up early if its status rules it out."""
+        await eventually(
+            lambda: data_source.status.streaming and data_source.status.reconnect_count >= reconnects,
+            f"streaming after {reconnects} reconnect(s)" if reconnects else "streaming",
+            watching=data_source,
+            fail_fast=fail_fast,
+        )
+
+    async def assert_delivers(
+        self,
+        harness: Any,
+        exchange: FakeExchange,
+        data_source: UserStreamTrackerDataSource,
+        output: asyncio.Queue[Any],
+    ) -> None:
+        """The exchange's user messages reach ``output`` now."""
+        raise NotImplementedError
+
+    async def interrupt(self, harness: Any, exchange: FakeExchange) -> None:
+        """End the session as a fault does, so that the stream must reconnect."""
+        raise NotImplementedError
+
+    async def one_frame(self, exchange: FakeExchange) -> None:
+        """Make the exchange send the stream one frame that is not a user message, if the stream waits for one."""
+
+    def keepalives_sent(self, exchange: FakeExchange) -> int:
+        """What keeps the stream alive, counted at the exchange: pings, or polls."""
+        raise NotImplementedError
+
+    def keepalive_interval(self, data_source: UserStreamTrackerDataSource) -> float:
+        raise NotImplementedError
+
+    @checks("clean_stop")
     async def test_stop_leaves_no_task_and_no_open_connection(
         self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -301,32 +520,161 @@ class _Contract:
         _, task = start_listening(data_source)
         await self.streaming(data_source)
         await data_source.stop()
-        await eventually(lambda: task.done(), "the listener ended")
+        await eventually(lambda: task.done(), "the listener ended", watching=data_source)
         await eventually(lambda: exchange.open_connections == 0, "the exchange sees no open connection")
         assert client_tasks() == set()
         assert not data_source.status.connected
 
-    async def test_a_healthy_stream_stays_up(self, build: Callable[..., UserStreamTrackerDataSource]) -> None:
-        """Several ping intervals and staleness windows pass without a reconnect: nothing fails quietly in a loop."""
+    @checks("keepalives")
+    async def test_keepalives_go_out_on_schedule_and_the_stream_stays_up(
+        self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        """Several keepalive intervals and staleness windows pass: one keepalive each interval, no reconnect."""
         data_source = build()
         start_listening(data_source)
         await self.streaming(data_source)
-        await asyncio.sleep(3 * TEST_TIMINGS.stale_after)
+        before = self.keepalives_sent(exchange)
+        window = 3 * TEST_TIMINGS.stale_after
+        await asyncio.sleep(window)
+        sent = self.keepalives_sent(exchange) - before
         status = data_source.status
-        assert status.streaming, f"the stream fell over: {status.last_error}"
-        assert status.reconnect_count == 0, f"reconnected {status.reconnect_count} time(s): {status.last_error}"
+        assert status.streaming, f"the stream fell over: {explain(status)}"
+        assert status.reconnect_count == 0, f"reconnected {status.reconnect_count} time(s): {explain(status)}"
+        interval = self.keepalive_interval(data_source)
+        assert on_schedule(sent, window, interval), f"{sent} keepalive(s) in {window:g} s, one every {interval:g} s due"
 
+    @checks("last_recv_time")
+    async def test_last_recv_time_moves_on_every_frame_and_never_goes_backwards(
+        self, harness: Any, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        """Sampled throughout two sessions, a reconnect between them: it only grows, and grows on each frame."""
+        data_source = build()
+        start_listening(data_source)
+        samples: list[float] = []
+
+        async def sample() -> None:
+            while True:
+                samples.append(data_source.last_recv_time)
+                await asyncio.sleep(0)  # every turn of the loop: a value put back and moved on at once is caught
+
+        sampler = asyncio.create_task(sample())
+        try:
+            for reconnects in (0, 1):
+                await self.streaming(data_source, reconnects=reconnects)
+                for _ in range(3):
+                    await self.assert_moves_on_a_frame(exchange, data_source)
+                if not reconnects:
+                    await self.interrupt(harness, exchange)
+        finally:
+            sampler.cancel()
+        backwards = [(earlier, later) for earlier, later in itertools.pairwise(samples) if later < earlier]
+        assert not backwards, f"last_recv_time went backwards: {backwards[:3]}"
+
+    async def assert_moves_on_a_frame(self, exchange: FakeExchange, data_source: UserStreamTrackerDataSource) -> None:
+        before = data_source.last_recv_time
+        await asyncio.sleep(0.01)  # the clock must move for last_recv_time to
+        await self.one_frame(exchange)
+        await eventually(
+            lambda: data_source.last_recv_time > before, "last_recv_time moved on a frame", watching=data_source
+        )
+
+    @checks("rejected_login")
     async def test_refused_credentials_are_reported_and_retried_with_backoff(
         self, harness: ConnectorHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
+        """Refused, the stream never streams nor queues, says why as a refused login, and backs off between tries.
+
+        A connector that takes the exchange's refusal for a login acknowledgement streams, or fails later for
+        another reason (a subscription refused for want of a login): both fail here.
+        """
         data_source = build(credentials=harness.wrong_credentials())
+        started = asyncio.get_running_loop().time()
         output, task = start_listening(data_source)
-        await eventually(lambda: data_source.status.reconnect_count >= 2, "two retries after a refusal")
+
+        def retried_or_accepted() -> bool:
+            status = data_source.status
+            return status.reconnect_count >= 2 or status.streaming or not output.empty()
+
+        await eventually(retried_or_accepted, "two retries after a refusal", watching=data_source, fail_fast=False)
+        elapsed = asyncio.get_running_loop().time() - started
         status = data_source.status
-        assert not status.streaming
-        assert status.last_error, "a refusal must say why"
-        assert output.empty()
+        assert not status.streaming, (
+            f"streaming with refused credentials: a refusal taken for a login ({explain(status)})"
+        )
+        assert output.empty(), f"queued {output.qsize()} message(s) with refused credentials: {output.get_nowait()!r}"
+        assert status.last_error is not None, "a refusal must say why"
+        assert status.last_error.startswith(f"{AuthenticationError.__name__}:"), (
+            f"a refused login must be reported as one (AuthenticationError, in the exchange's words), "
+            f"got {status.last_error!r}"
+        )
+        assert status.last_error.partition(":")[2].strip(), "a refusal must say why, in the exchange's words"
+        delays = TEST_RECONNECT.initial_delay * (1 + TEST_RECONNECT.factor)
+        assert elapsed >= 0.9 * delays, f"retried twice in {elapsed:.3f} s: no backoff (at least {delays:g} s due)"
         assert not task.done(), "a refusal must not end the stream: the key may be fixed, the exchange may recover"
+
+    @checks("credential_expiry")
+    async def test_an_expired_key_or_token_is_replaced_by_a_fresh_one(
+        self, harness: ConnectorHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        if not isinstance(harness, ReconcilingHarness):
+            pytest.skip(
+                "not applicable: this harness cannot expire a credential (ReconcilingHarness.expire_credentials)"
+            )
+        data_source = build()
+        output, _ = start_listening(data_source)
+        await self.streaming(data_source)
+        if not await harness.expire_credentials(exchange):
+            pytest.skip("not applicable: this exchange's stream runs on no key or token that expires")
+
+        def renewed() -> bool:
+            status = data_source.status
+            replaced = status.reconnect_count + status.handovers >= 1
+            return replaced and status.streaming and exchange.open_connections == 1
+
+        # No failing fast: the expiry itself may be reported as a refusal before the fresh credential is fetched.
+        await eventually(renewed, "streaming on a fresh credential", watching=data_source, fail_fast=False)
+        await self.assert_delivers(harness, exchange, data_source, output)
+
+    @checks("no_secrets")
+    async def test_no_secret_shows_in_logs_repr_or_status(
+        self,
+        harness: ConnectorHarness,
+        exchange: FakeExchange,
+        build: Callable[..., UserStreamTrackerDataSource],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Through a refused login and a session with a reconnect: no secret, passphrase, signature or token shows.
+
+        What the client sent the exchange says what those were; the log (every level), ``repr`` and ``str`` of the
+        data source and its auth, and its status are searched for each.
+        """
+        caplog.set_level(logging.DEBUG)
+        shown: list[str] = []
+
+        def look_at(data_source: UserStreamTrackerDataSource) -> None:
+            shown.extend((repr(data_source), str(data_source), repr(data_source.auth), str(data_source.auth)))
+            shown.append(repr(data_source.status))
+
+        refused = build(credentials=harness.wrong_credentials())
+        start_listening(refused)
+        await eventually(
+            lambda: refused.status.reconnect_count >= 1, "a retry after a refusal", watching=refused, fail_fast=False
+        )
+        look_at(refused)
+        await refused.stop()
+        data_source = build()
+        output, _ = start_listening(data_source)
+        await self.streaming(data_source)
+        look_at(data_source)
+        await self.interrupt(harness, exchange)
+        await self.streaming(data_source, reconnects=1)
+        await self.assert_delivers(harness, exchange, data_source, output)
+        look_at(data_source)
+        await data_source.stop()
+        shown.extend(_FORMATTER.format(record) for record in caplog.records if not _served_by_the_fake(record))
+        secrets = sent_secrets(exchange, [harness.credentials(), harness.wrong_credentials()])
+        leaked = sorted({excerpt(secret, 12) for secret in secrets if any(secret in text for text in shown)})
+        assert not leaked, f"{len(leaked)} secret(s) shown in the log, a repr or the status (starting {leaked})"
 
 
 class WebSocketUserStreamContract(_Contract):
@@ -342,26 +690,77 @@ class WebSocketUserStreamContract(_Contract):
             assert await exchange.push(event) == 1, "the exchange must have exactly one connection to push to"
         return events
 
+    async def assert_delivers(
+        self,
+        harness: WebSocketHarness,
+        exchange: FakeExchange,
+        data_source: UserStreamTrackerDataSource,
+        output: asyncio.Queue[Any],
+    ) -> None:
+        events = await self.push_user_events(harness, exchange)
+        received = [await self.next_message(output, data_source) for _ in events]
+        assert received == events
+
+    async def interrupt(self, harness: WebSocketHarness, exchange: FakeExchange) -> None:
+        await exchange.drop_connections()
+
+    async def one_frame(self, exchange: FakeExchange) -> None:
+        await liveness_frame(exchange)
+
+    def keepalives_sent(self, exchange: FakeExchange) -> int:
+        return sum(client_pings(exchange, connection) for connection in exchange.connections)
+
+    def keepalive_interval(self, data_source: UserStreamTrackerDataSource) -> float:
+        return data_source.timings.ping_interval
+
     async def assert_streams(
         self, harness: WebSocketHarness, exchange: FakeExchange, data_source: UserStreamTrackerDataSource
     ) -> None:
         output, _ = start_listening(data_source)
         await self.streaming(data_source)
-        events = await self.push_user_events(harness, exchange)
-        received = [await self.next_message(output) for _ in events]
-        assert received == events
+        await self.assert_delivers(harness, exchange, data_source, output)
         assert data_source.last_recv_time > 0
 
-    async def test_user_events_reach_the_queue_in_order(
+    @checks("connects")
+    async def test_connects_authenticates_subscribes_and_streams_orders_fills_and_balances(
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
-        await self.assert_streams(harness, exchange, build())
+        """One connection, logged in where the exchange wants a login, its subscribes accepted; the events arrive.
 
+        The harness's `user_events` are the exchange's order update, fill and balance change.
+        """
+        data_source = build()
+        await self.assert_streams(harness, exchange, data_source)
+        [connection] = [connection for connection in exchange.connections if connection.open]
+        if exchange.dialect.requires_login:
+            assert connection.authenticated, "the exchange wants a login and saw none accepted"
+        subscribes = [m for m in connection.received if exchange.dialect.classify_client(m) is ClientIntent.SUBSCRIBE]
+        assert len(connection.subscriptions) == len(subscribes), "every subscribe sent must be accepted"
+
+    @checks("connects")
     async def test_user_events_reach_the_queue_over_an_in_memory_socket(
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         await self.assert_streams(harness, exchange, build(websocket_factory=exchange.connect_in_memory))
 
+    @checks("queues_user_messages")
+    async def test_user_messages_are_queued_in_order_and_nothing_else_is(
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        """Each user message once and in order; liveness frames between them and the handshake's replies are not."""
+        data_source = build()
+        output, _ = start_listening(data_source)
+        await self.streaming(data_source)
+        events = list(harness.user_events())
+        for event in events:
+            await liveness_frame(exchange)
+            assert await exchange.push(event) == 1, "the exchange must have exactly one connection to push to"
+        received = [await self.next_message(output, data_source) for _ in events]
+        assert received == events
+        others = [message for message in drain(output) if not is_gap_marker(message)]
+        assert others == [], f"queued what the exchange did not send as a user message: {excerpt(repr(others), 300)}"
+
+    @checks("last_recv_time")
     async def test_liveness_frames_move_last_recv_time_and_are_not_queued(
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -370,14 +769,38 @@ class WebSocketUserStreamContract(_Contract):
         await self.streaming(data_source)
         before = data_source.last_recv_time
         await asyncio.sleep(0.02)  # the clock must move for last_recv_time to
-        try:
-            await exchange.push_heartbeat()
-        except NotImplementedError:  # an exchange that only pings at the protocol level
-            await exchange.ping_connections()
-        await eventually(lambda: data_source.last_recv_time > before, "last_recv_time moved on a liveness frame")
+        await liveness_frame(exchange)
+        await eventually(
+            lambda: data_source.last_recv_time > before,
+            "last_recv_time moved on a liveness frame",
+            watching=data_source,
+        )
         events = await self.push_user_events(harness, exchange)
-        assert await self.next_message(output) == events[0], "the liveness frame must not be queued"
+        assert await self.next_message(output, data_source) == events[0], "the liveness frame must not be queued"
 
+    async def assert_replaced(
+        self,
+        harness: WebSocketHarness,
+        exchange: FakeExchange,
+        data_source: UserStreamTrackerDataSource,
+        output: asyncio.Queue[Any],
+        *,
+        within: float,
+    ) -> None:
+        """After a fault: streaming again within ``within`` seconds on a new connection set up as the first was."""
+        first = exchange.connections[0]
+        started = asyncio.get_running_loop().time()
+        await self.streaming(data_source, reconnects=1)
+        took = asyncio.get_running_loop().time() - started
+        assert took <= within, f"reconnected after {took:.2f} s, over the {within:g} s the timings and backoff allow"
+        [successor] = [connection for connection in exchange.connections if connection.open and not connection.silent]
+        assert handshake(successor) == handshake(first), (
+            "the new connection must log in and subscribe as the first did: "
+            f"(logged in, subscribes) {handshake(first)} then {handshake(successor)}"
+        )
+        await self.assert_delivers(harness, exchange, data_source, output)
+
+    @checks("reconnects")
     async def test_a_dropped_connection_is_replaced_by_a_freshly_authenticated_one(
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -385,23 +808,36 @@ class WebSocketUserStreamContract(_Contract):
         output, _ = start_listening(data_source)
         await self.streaming(data_source)
         await exchange.drop_connections()
-        await self.streaming(data_source, reconnects=1)
-        assert len(exchange.connections) == 2
-        logins = exchange.messages(ClientIntent.LOGIN)
-        assert len(logins) in (0, 2), "the new connection must log in again"
-        events = await self.push_user_events(harness, exchange)
-        assert [await self.next_message(output) for _ in events] == events
+        await self.assert_replaced(
+            harness, exchange, data_source, output, within=TEST_RECONNECT.max_delay + HANDSHAKE_SLACK
+        )
 
+    @checks("reconnects")
+    async def test_a_going_away_close_is_followed_by_a_freshly_authenticated_connection(
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+    ) -> None:
+        """The exchange closes the connection with code 1001 (going away), as before a restart."""
+        data_source = build()
+        output, _ = start_listening(data_source)
+        await self.streaming(data_source)
+        await exchange.close_connections(code=1001, reason="going away")
+        await self.assert_replaced(
+            harness, exchange, data_source, output, within=TEST_RECONNECT.max_delay + HANDSHAKE_SLACK
+        )
+
+    @checks("reconnects")
     async def test_a_silent_connection_is_detected_and_replaced(
-        self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
+        self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
-        start_listening(data_source)
+        output, _ = start_listening(data_source)
         await self.streaming(data_source)
         exchange.go_silent()
-        await self.streaming(data_source, reconnects=1)
+        bound = TEST_TIMINGS.stale_after + TEST_RECONNECT.max_delay + HANDSHAKE_SLACK
+        await self.assert_replaced(harness, exchange, data_source, output, within=bound)
         assert exchange.open_connections == 1
 
+    @checks("malformed_frames")
     async def test_malformed_frames_are_skipped(
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -410,10 +846,13 @@ class WebSocketUserStreamContract(_Contract):
         await self.streaming(data_source)
         await exchange.send_malformed()
         events = await self.push_user_events(harness, exchange)
-        assert await self.next_message(output) == events[0]
-        assert data_source.status.malformed_frames == 1
-        assert data_source.status.streaming
+        assert await self.next_message(output, data_source) == events[0]
+        status = data_source.status
+        assert status.malformed_frames == 1
+        assert status.streaming
+        assert status.reconnect_count == 0, f"a malformed frame ended the connection: {explain(status)}"
 
+    @checks("connects")
     async def test_the_legacy_call_form_streams_and_warns(
         self, harness: WebSocketHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -425,7 +864,15 @@ class WebSocketUserStreamContract(_Contract):
         assert not task.done()
         assert any(issubclass(warning.category, DeprecationWarning) for warning in caught)
         events = await self.push_user_events(harness, exchange)
-        assert await self.next_message(output) == events[0]
+        assert await self.next_message(output, data_source) == events[0]
+
+
+async def liveness_frame(exchange: FakeExchange) -> None:
+    """A frame that only says the exchange is there: its heartbeat, or a WebSocket ping where it has none."""
+    try:
+        await exchange.push_heartbeat()
+    except NotImplementedError:
+        await exchange.ping_connections()
 
 
 class PollingUserStreamContract(_Contract):
@@ -435,15 +882,39 @@ class PollingUserStreamContract(_Contract):
     def harness(self) -> PollingHarness:
         raise NotImplementedError("a connector's test class provides the `harness` fixture")
 
+    async def assert_delivers(
+        self,
+        harness: PollingHarness,
+        exchange: FakeExchange,
+        data_source: UserStreamTrackerDataSource,
+        output: asyncio.Queue[Any],
+    ) -> None:
+        await self.message_matching(output, harness.change_account(exchange), data_source)
+
+    async def interrupt(self, harness: PollingHarness, exchange: FakeExchange) -> None:
+        harness.fail_next_poll(exchange)
+
+    def keepalives_sent(self, exchange: FakeExchange) -> int:
+        """Polls: the requests to the path polled most (a poll may ask several endpoints once each)."""
+        return max(Counter(request.path for request in exchange.rest_requests).values(), default=0)
+
+    def keepalive_interval(self, data_source: UserStreamTrackerDataSource) -> float:
+        interval = getattr(data_source, "poll_interval", None)
+        if not isinstance(interval, int | float):
+            raise TypeError(f"{type(data_source).__name__} has no poll_interval (seconds): a polled stream needs one")
+        return float(interval)
+
+    @checks("queues_user_messages")
     async def test_an_account_change_reaches_the_queue(
         self, harness: PollingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
         data_source = build()
         output, _ = start_listening(data_source)
         await self.streaming(data_source)
-        await self.message_matching(output, harness.change_account(exchange))
+        await self.assert_delivers(harness, exchange, data_source, output)
         assert data_source.last_recv_time > 0
 
+    @checks("reconnects")
     async def test_a_failed_poll_is_retried_and_the_change_still_arrives(
         self, harness: PollingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -452,9 +923,12 @@ class PollingUserStreamContract(_Contract):
         await self.streaming(data_source)
         harness.fail_next_poll(exchange)
         is_the_change = harness.change_account(exchange)
-        await eventually(lambda: data_source.status.reconnect_count >= 1, "a retry after the failed poll")
-        await self.message_matching(output, is_the_change)
+        await eventually(
+            lambda: data_source.status.reconnect_count >= 1, "a retry after the failed poll", watching=data_source
+        )
+        await self.message_matching(output, is_the_change, data_source)
 
+    @checks("connects")
     async def test_the_polls_keep_the_account(
         self, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -464,19 +938,21 @@ class PollingUserStreamContract(_Contract):
         start_listening(data_source)
         await self.streaming(data_source)
         account = data_source.account
-        await eventually(lambda: bool(account.balances or account.open_orders), "the first poll is in the account")
+        await eventually(
+            lambda: bool(account.balances or account.open_orders),
+            "the first poll is in the account",
+            watching=data_source,
+        )
         assert data_source.status.unparsed_messages == 0
 
-    async def message_matching(self, output: asyncio.Queue[Any], is_the_change: Callable[[Any], bool]) -> Any:
+    async def message_matching(
+        self,
+        output: asyncio.Queue[Any],
+        is_the_change: Callable[[Any], bool],
+        watching: Watched | None = None,
+    ) -> Any:
         """The first message that ``is_the_change``; the first poll reports the whole account, so skip that."""
-        skipped = []
-        try:
-            async with asyncio.timeout(WAIT):
-                while not is_the_change(message := await output.get()):
-                    skipped.append(message)
-        except TimeoutError:
-            raise AssertionError(f"no message reported the change; got only {skipped!r}") from None
-        return message
+        return await receive(output, is_the_change, "a message reporting the change", watching=watching)
 
 
 class ReconcilingHarness(WebSocketHarness):
@@ -538,9 +1014,10 @@ class ReconciliationContract:
             return status.reconciled_at is not None and not status.reconciling and status.reconciled_at != start
 
         for _ in range(times):
-            await eventually(done, f"a reconciliation (status: {data_source.status})")
+            await eventually(done, "a reconciliation", watching=data_source)
             start = data_source.status.reconciled_at
 
+    @checks("reconciled_gap")
     async def test_the_first_connection_reconciles_the_starting_state(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -556,9 +1033,10 @@ class ReconciliationContract:
         notices = [event for event in received if isinstance(event, Reconciled)]
         assert [notice.reason for notice in notices] == [ReconcileReason.CONNECTED]
         assert order_updates_of(received, order.order_id)[0].source is EventSource.RECONCILIATION
-        marker = await gap_marker(output)
+        marker = await gap_marker(output, data_source)
         assert (marker["reason"], marker["gap_started"], marker["events"]) == ("connected", None, notices[0].events)
 
+    @checks("reconciled_gap")
     async def test_live_events_keep_the_account_current_and_each_fill_arrives_once(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -570,16 +1048,17 @@ class ReconciliationContract:
         truth.fill(order.order_id, "0.01", fee="0.3")
         truth.set_balance("BTC", "0.01")
         await truth.publish()
-        await agrees(data_source.account, truth)
+        await agrees(data_source.account, truth, data_source)
         truth.fill(order.order_id, "0.01")
         await truth.publish()
-        await agrees(data_source.account, truth)
+        await agrees(data_source.account, truth, data_source)
         received = drain(events)
         assert len(fills_of(received)) == 2, "each fill once"
         assert all(event.source is EventSource.STREAM for event in fills_of(received))
         statuses = [update.status for update in order_updates_of(received, order.order_id)]
         assert statuses == [OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED]
 
+    @checks("reconciled_gap")
     async def test_what_a_gap_missed_is_reconciled_after_the_reconnect(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -588,7 +1067,7 @@ class ReconciliationContract:
         data_source = build()
         output, events = listen_with_events(data_source)
         await self.reconciled(data_source)
-        await gap_marker(output)
+        await gap_marker(output, data_source)
         drain(events)
         await exchange.drop_connections()
         truth.fill(order.order_id, "0.01")  # while the stream is away: pushed to nobody
@@ -603,12 +1082,13 @@ class ReconciliationContract:
         [final] = order_updates_of(received, order.order_id)
         assert (final.status, final.filled_quantity) == (OrderStatus.CANCELED, missed_fill.quantity)
         assert received.index(missed_fill) < received.index(final), "no order ends before its last fill"
-        marker = await gap_marker(output)
+        marker = await gap_marker(output, data_source)
         assert marker["reason"] == "reconnected"
         assert marker["gap_started"] is not None
         assert marker["gap_started"] <= marker["reconciled_at"]
         assert marker["events"] == 3, "the fill, the cancel and the balance"
 
+    @checks("reconciled_gap")
     async def test_a_failed_snapshot_is_retried_reported_and_nothing_is_lost_meanwhile(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -616,7 +1096,9 @@ class ReconciliationContract:
         truth.fail_next(3)
         data_source = build()
         _, events = listen_with_events(data_source)
-        await eventually(lambda: data_source.status.reconcile_failures >= 1, "a failed snapshot reported")
+        await eventually(
+            lambda: data_source.status.reconcile_failures >= 1, "a failed snapshot reported", watching=data_source
+        )
         status = data_source.status
         assert status.reconciling
         assert status.last_reconcile_error
@@ -625,9 +1107,10 @@ class ReconciliationContract:
         await truth.publish()
         await self.reconciled(data_source)
         assert data_source.status.reconcile_failures == 0
-        await agrees(data_source.account, truth)
+        await agrees(data_source.account, truth, data_source)
         assert order_updates_of(drain(events), order.order_id), "the order reached the consumer"
 
+    @checks("reconciled_gap")
     async def test_periodic_reconciliation_catches_loss_without_a_reconnect(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -636,9 +1119,10 @@ class ReconciliationContract:
         listen_with_events(data_source)
         await self.reconciled(data_source)
         truth.set_balance("USDT", "5")  # never published: only a snapshot can tell
-        await agrees(data_source.account, truth)
+        await agrees(data_source.account, truth, data_source)
         assert data_source.status.reconnect_count == 0
 
+    @checks("reconciled_gap")
     async def test_a_deposit_is_counted_once_across_a_reconciliation(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -652,16 +1136,19 @@ class ReconciliationContract:
         truth.fail_next(1)
         data_source = build()
         listen_with_events(data_source)
-        await eventually(lambda: data_source.status.reconcile_failures >= 1, "the first snapshot failed")
+        await eventually(
+            lambda: data_source.status.reconcile_failures >= 1, "the first snapshot failed", watching=data_source
+        )
         truth.deposit("USDT", "25")
         await truth.publish()  # buffered: the gap is still open
         await self.reconciled(data_source)  # the snapshot shows 125, then the buffered deposit is applied
         assert data_source.account.balances["USDT"].total == Decimal(125)
         truth.deposit("USDT", "5")
         await truth.publish()
-        await agrees(data_source.account, truth)
+        await agrees(data_source.account, truth, data_source)
         assert data_source.account.balances["USDT"].total == Decimal(130)
 
+    @checks("reconciled_gap")
     async def test_an_order_born_and_finished_in_a_gap_is_reported_exactly_once(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -669,7 +1156,7 @@ class ReconciliationContract:
         data_source = build()
         output, events = listen_with_events(data_source)
         await self.reconciled(data_source)
-        await gap_marker(output)
+        await gap_marker(output, data_source)
         drain(events)
         await exchange.drop_connections()
         filled = truth.place_order(amount="0.02", client_order_id="gap-1")
@@ -680,7 +1167,7 @@ class ReconciliationContract:
         truth.cancel(cancelled.order_id)
         await truth.publish()  # to nobody
         await self.reconciled(data_source)
-        await agrees(data_source.account, truth)
+        await agrees(data_source.account, truth, data_source)
         data_source.request_reconciliation()  # a second snapshot reads the same history again
         await self.reconciled(data_source)
         received = drain(events)
@@ -697,6 +1184,7 @@ class ReconciliationContract:
             )
             assert last_fill < received.index(updates[-1]), "no order ends before its last fill"
 
+    @checks("reconciled_gap")
     async def test_a_snapshot_follows_every_page(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -716,6 +1204,7 @@ class ReconciliationContract:
         paged = {path: pages for path, pages in truth.pages_served.items() if pages > 1}
         assert paged, f"no endpoint was asked for a second page: {dict(truth.pages_served)}"
 
+    @checks("reconciled_gap")
     async def test_an_announced_close_loses_nothing(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:
@@ -724,7 +1213,7 @@ class ReconciliationContract:
         data_source = build()
         output, events = listen_with_events(data_source)
         await self.reconciled(data_source)
-        await gap_marker(output)
+        await gap_marker(output, data_source)
         drain(events)
         drain(output)
         [first] = [connection for connection in exchange.connections if connection.open]
@@ -732,13 +1221,15 @@ class ReconciliationContract:
         truth.fill(order.order_id, "0.01")  # while the announced connection still delivers
         pushed = await truth.publish()
         if harness.ANNOUNCES_CLOSE:
-            await eventually(lambda: data_source.status.handovers == 1, "a handover to a new connection")
+            await eventually(
+                lambda: data_source.status.handovers == 1, "a handover to a new connection", watching=data_source
+            )
         truth.fill(order.order_id, "0.01")
         pushed += await truth.publish()
-        await eventually(lambda: not first.open, "the announced connection closed")
+        await eventually(lambda: not first.open, "the announced connection closed", watching=data_source)
         truth.cancel(order.order_id)
         pushed += await truth.publish()
-        await agrees(data_source.account, truth)
+        await agrees(data_source.account, truth, data_source)
         received = drain(events)
         assert len(fills_of(received)) == 2, "each fill once"
         [final] = [update for update in order_updates_of(received, order.order_id) if update.status.is_final]
@@ -753,6 +1244,7 @@ class ReconciliationContract:
             raw = [message for message in drain(output) if not is_gap_marker(message)]
             assert len(raw) == pushed, f"each pushed frame once on user_stream, got {len(raw)} of {pushed}"
 
+    @checks("reconciled_gap")
     async def test_an_order_on_a_symbol_first_traded_in_a_gap_is_found(
         self, harness: ReconcilingHarness, exchange: FakeExchange, build: Callable[..., UserStreamTrackerDataSource]
     ) -> None:

@@ -84,6 +84,8 @@ class Connection:
     open: bool = True
     pongs: int = 0
     """Protocol pongs the client sent (answers to `FakeExchange.ping_connections`)."""
+    pings: int = 0
+    """Protocol pings the client sent (its keepalives, where the exchange has no app-level ping)."""
     client_close_code: int | None = None
     """The code of the client's close frame; None while open or if the client vanished without one."""
     silent: bool = False
@@ -415,6 +417,7 @@ class FakeExchange:
                 if frame.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
                 if frame.type is WSMsgType.PING:
+                    connection.pings += 1
                     if not connection.silent:
                         await socket.pong(frame.data)
                     continue

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from userstream.testing.checklist import MARKER
 from userstream.testing.dialect import Credentials, Dialect, ReferenceDialect
 from userstream.testing.fake_exchange import FakeExchange
 
@@ -19,6 +20,10 @@ except ImportError:  # userstream installed without its test extra
     HAVE_PYTEST_ASYNCIO = False
 else:
     HAVE_PYTEST_ASYNCIO = True
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{MARKER}(item): the reviewer's checklist item the test decides")
 
 
 @pytest.fixture
