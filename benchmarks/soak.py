@@ -30,8 +30,9 @@ from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
+from userstream.cli.soak import positive_int
 from userstream.testing.contract import ReconcilingHarness
-from userstream.testing.soak import SoakReport, run_soak
+from userstream.testing.soak import SoakReport, run_soak, total
 
 KIT = Path(__file__).resolve().parent.parent
 RECONCILING = ("login_message", "signed_subscribe", "rest_token", "listen_key")
@@ -40,16 +41,6 @@ NOT_SOAKED = {
     "rest_polling": "no stream, so no gap: every poll already reads the whole account (tested by its contract)"
 }
 PRESETS = tuple(sorted(answer_file.parent.name for answer_file in KIT.glob("exchanges/*/preset.yaml")))
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -109,19 +100,6 @@ def generate_harness(connector: str, output_dir: Path) -> ReconcilingHarness:
     return harness_class()
 
 
-def total(reports: list[SoakReport]) -> SoakReport:
-    overall = SoakReport("all")
-    for report in reports:
-        overall.faults += report.faults
-        overall.events += report.events
-        overall.delivered += report.delivered
-        overall.duplicated += report.duplicated
-        overall.differences += report.differences
-        overall.reconnects += report.reconnects
-        overall.max_recover_s = max(overall.max_recover_s, report.max_recover_s)
-    return overall
-
-
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO if arguments.verbose else logging.CRITICAL)
@@ -135,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             harness = generate_harness(connector, Path(scratch))
             report = asyncio.run(run_soak(harness, faults=arguments.faults, seed=arguments.seed, name=connector))
             reports.append(report)
-            print(report.details(), flush=True)
-            print(f"{connector}: {report.summary()}", flush=True)
+            print(report.rows(), flush=True)
     if not reports:
         print("nothing soaked: choose a connector with a stream", file=sys.stderr)
         return 2

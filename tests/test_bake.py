@@ -104,6 +104,7 @@ def test_the_defaults_generate_the_acme_demo_connector(cookies: Any, strict: Non
     assert project.name == "acme"
     assert {path.name for path in (project / "acme").glob("*.py")} == {
         "__init__.py",
+        "__main__.py",
         "acme_constants.py",
         "acme_auth.py",
         "acme_api_user_stream_data_source.py",

@@ -7,7 +7,8 @@ end the tracker's account must equal the exchange's truth, every fill and every 
 must have reached the consumer exactly once, fills before their order's final state, and `stop()`
 must leave no task and no connection behind.
 
-`run_soak` returns a `SoakReport`; ``benchmarks/soak.py`` runs it for each archetype.
+`run_soak` returns a `SoakReport`; ``benchmarks/soak.py`` runs it for each archetype, ``userstream soak`` for one
+project, and both print its `SoakReport.rows` and, last, the `total`'s `SoakReport.summary`.
 """
 
 from __future__ import annotations
@@ -177,6 +178,24 @@ class SoakReport:
             lines.append(f"  not injectable here: {', '.join(sorted(self.unsupported))}")
         lines += [f"  differs: {difference}" for difference in self.differences[:10]]
         return "\n".join(lines)
+
+    def rows(self) -> str:
+        """The connector's rows of the soak's table: `details`, then ``<name>: `` and `summary`."""
+        return f"{self.details()}\n{self.name}: {self.summary()}"
+
+
+def total(reports: list[SoakReport]) -> SoakReport:
+    """Every connector's soak in one report: its `summary` is the table's last line."""
+    overall = SoakReport("all")
+    for report in reports:
+        overall.faults += report.faults
+        overall.events += report.events
+        overall.delivered += report.delivered
+        overall.duplicated += report.duplicated
+        overall.differences += report.differences
+        overall.reconnects += report.reconnects
+        overall.max_recover_s = max(overall.max_recover_s, report.max_recover_s)
+    return overall
 
 
 class _Activity:
