@@ -26,7 +26,7 @@ def soak(*arguments: str, timeout: float = 600) -> subprocess.CompletedProcess[s
     )
 
 
-CONNECTORS = ("login_message", "signed_subscribe", "rest_token", "listen_key", "rest_polling", "okx", "binance")
+CONNECTORS = ("login_message", "signed_subscribe", "rest_token", "listen_key", "rest_polling", "okx")
 
 
 @pytest.mark.timeout(900)
