@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import itertools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -167,6 +167,10 @@ class Ledger(abc.ABC):
     def error_reply(self, status: int, reason: str) -> Any:
         """The exchange's REST error body for a failure with HTTP ``status``."""
 
+    @abc.abstractmethod
+    def check(self, request: RestRequest) -> RestResponse | None:
+        """The exchange's refusal of a signed request (its signature, key, timestamp), or None to serve it."""
+
     def new_order_id(self) -> str:
         return str(next(self._order_ids))
 
@@ -309,17 +313,19 @@ class Ledger(abc.ABC):
     def served_page(self, path: str) -> None:
         self.pages_served[path] += 1
 
-    def signed(
-        self, check: Callable[[RestRequest], RestResponse | None], handler: Callable[[RestRequest], Any]
-    ) -> Callable[[RestRequest], Any]:
-        """``handler`` behind the scripted faults and ``check``: the exchange's refusal of the request's signature,
-        or None to serve it. Refusals are recorded in `rejections`."""
+    def serve_signed(self, method: str, routes: Mapping[str, Callable[[RestRequest], Any]]) -> None:
+        """Route each path's ``method`` requests to its handler, `signed`."""
+        for path, handler in routes.items():
+            self.exchange.route(method, path, self.signed(handler))
+
+    def signed(self, handler: Callable[[RestRequest], Any]) -> Callable[[RestRequest], Any]:
+        """``handler`` behind the scripted faults and `check`. Refusals are recorded in `rejections`."""
 
         def serve(request: RestRequest) -> Any:
             if self._faults:
                 status = self._faults.pop(0)
                 return RestResponse(self.error_reply(status, "service unavailable"), status)
-            refusal = check(request)
+            refusal = self.check(request)
             if refusal is not None:
                 self.rejections.append((request.path, str(refusal.body)))
                 return refusal

@@ -718,8 +718,7 @@ def install_account(exchange: FakeExchange) -> BinanceAccount:
         MY_TRADES_PATH: account.my_trades_reply,
         ORDER_PATH: account.order_reply,
     }
-    for path, handler in routes.items():
-        exchange.route("GET", path, account.signed(account.check, handler))
+    account.serve_signed("GET", routes)
     return account
 
 

@@ -818,8 +818,7 @@ def install_account(exchange: FakeExchange) -> BinanceFuturesAccount:
         USER_TRADES_PATH: account.user_trades_reply,
         ORDER_PATH: account.order_reply,
     }
-    for path, handler in routes.items():
-        exchange.route("GET", path, account.signed(account.check, handler))
+    account.serve_signed("GET", routes)
     return account
 
 

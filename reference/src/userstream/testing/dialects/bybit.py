@@ -736,8 +736,7 @@ def install_account(exchange: FakeExchange) -> BybitAccount:
         ORDER_HISTORY_PATH: account.order_history_reply,
         EXECUTIONS_PATH: account.executions_reply,
     }
-    for path, handler in routes.items():
-        exchange.route("GET", path, account.signed(account.check, handler))
+    account.serve_signed("GET", routes)
     return account
 
 

@@ -355,7 +355,7 @@ class CoinbaseAccount(Ledger):
         order_id = self._uuid()
         self._placed[order_id] = len(self._placed)
         route = ORDER_PATH.format(order_id=order_id)
-        self.exchange.route("GET", route, self.signed(self.check, self.order_reply))
+        self.exchange.route("GET", route, self.signed(self.order_reply))
         return order_id
 
     def new_trade_id(self) -> str:
@@ -642,8 +642,7 @@ def install_account(exchange: FakeExchange) -> CoinbaseAccount:
     account = CoinbaseAccount(exchange, exchange.dialect)
     exchange.dialect.open_orders = account.open_orders_json
     routes = {ACCOUNTS_PATH: account.accounts_reply, ORDERS_PATH: account.orders_reply, FILLS_PATH: account.fills_reply}
-    for path, handler in routes.items():
-        exchange.route("GET", path, account.signed(account.check, handler))
+    account.serve_signed("GET", routes)
     return account
 
 

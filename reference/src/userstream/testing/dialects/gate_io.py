@@ -438,7 +438,7 @@ class GateIoAccount(Ledger):
 
     def new_order_id(self) -> str:
         order_id = super().new_order_id()
-        self.exchange.route("GET", f"{ORDERS_PATH}/{order_id}", self.signed(self.check, self.order_reply))
+        self.exchange.route("GET", f"{ORDERS_PATH}/{order_id}", self.signed(self.order_reply))
         return order_id
 
     def fill(
@@ -692,8 +692,7 @@ def install_account(exchange: FakeExchange) -> GateIoAccount:
         ORDERS_PATH: account.orders_reply,
         MY_TRADES_PATH: account.my_trades_reply,
     }
-    for path, handler in routes.items():
-        exchange.route("GET", path, account.signed(account.check, handler))
+    account.serve_signed("GET", routes)
     return account
 
 

@@ -775,8 +775,7 @@ def install_account(exchange: FakeExchange) -> KrakenAccount:
         TRADES_HISTORY_PATH: account.trades_history_reply,
         QUERY_ORDERS_PATH: account.query_orders_reply,
     }
-    for path, handler in private.items():
-        exchange.route("POST", path, account.signed(account.check, handler))
+    account.serve_signed("POST", private)
     exchange.route("GET", ASSETS_PATH, account.assets_reply)
     exchange.route("GET", ASSET_PAIRS_PATH, account.asset_pairs_reply)
     return account

@@ -443,7 +443,7 @@ class KucoinAccount(Ledger):
         """`Ledger.place_order`, and the order's own detail route (``/api/v1/hf/orders/{orderId}``)."""
         order = super().place_order(symbol, side, price, amount, order_type=order_type, client_order_id=client_order_id)
         path = ORDER_PATH.format(order_id=order.order_id)
-        self.exchange.route("GET", path, self.signed(self.check, self.order_reply))
+        self.exchange.route("GET", path, self.signed(self.order_reply))
         return order
 
     # --- the exchange's shapes --------------------------------------------------------------------
@@ -718,8 +718,7 @@ def install_account(exchange: FakeExchange) -> KucoinAccount:
         CLOSED_ORDERS_PATH: account.closed_orders_reply,
         FILLS_PATH: account.fills_reply,
     }
-    for path, handler in routes.items():
-        exchange.route("GET", path, account.signed(account.check, handler))
+    account.serve_signed("GET", routes)
     return account
 
 

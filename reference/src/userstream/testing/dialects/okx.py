@@ -627,8 +627,7 @@ def install_account(exchange: FakeExchange) -> OkxAccount:
         FILLS_HISTORY_PATH: account.fills_reply,
         ORDER_PATH: account.order_reply,
     }
-    for path, handler in routes.items():
-        exchange.route("GET", path, account.signed(account.check, handler))
+    account.serve_signed("GET", routes)
     return account
 
 
