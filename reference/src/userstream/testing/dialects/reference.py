@@ -65,9 +65,10 @@ from typing import Any, ClassVar, Literal, get_args
 
 from userstream.account import AccountSnapshot
 from userstream.auth import Encoding
-from userstream.events import BalanceUpdate, OrderStatus, OrderUpdate, TradeFill
+from userstream.events import BalanceUpdate, OrderStatus, OrderUpdate
 from userstream.testing.dialect import ClientIntent, Credentials, ReferenceDialect
 from userstream.testing.fake_exchange import WS_PATH, FakeExchange, RestRequest, RestResponse
+from userstream.testing.ledger import LedgerFill
 
 PingStyle = Literal["json", "text", "protocol"]
 
@@ -502,19 +503,8 @@ class ReferenceOrder:
 
 
 @dataclass(frozen=True)
-class ReferenceFill:
-    """One execution, as the exchange stores it."""
-
-    trade_id: str
-    order_id: str
-    client_order_id: str | None
-    symbol: str
-    side: str
-    price: Decimal
-    amount: Decimal
-    fee: Decimal
-    fee_asset: str
-    time: int
+class ReferenceFill(LedgerFill):
+    """One execution, as the exchange stores it, and as the reference protocol writes it."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -529,19 +519,6 @@ class ReferenceFill:
             "fee_asset": self.fee_asset,
             "time": self.time,
         }
-
-    def as_fill(self) -> TradeFill:
-        return TradeFill(
-            trade_id=self.trade_id,
-            exchange_order_id=self.order_id,
-            client_order_id=self.client_order_id,
-            symbol=self.symbol,
-            price=self.price,
-            quantity=self.amount,
-            fee=self.fee,
-            fee_asset=self.fee_asset,
-            timestamp=self.time,
-        )
 
 
 @dataclass
