@@ -54,6 +54,7 @@ DEPENDENCY_MODULES = frozenset(
         "iniconfig",
         "jinja2",
         "multidict",
+        "orjson",
         "packaging",
         "pluggy",
         "propcache",

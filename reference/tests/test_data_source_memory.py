@@ -194,7 +194,8 @@ async def test_last_recv_time_never_goes_backwards(
     await subscribed(exchange)
     high_water = data_source.last_recv_time
     assert high_water > 0
-    monkeypatch.setattr("userstream.data_source.time.time", lambda: high_water - 3600)  # the clock is stepped back
+    monkeypatch.setattr("userstream.record.time.time", lambda: high_water - 3600)  # the clock is stepped back
+    data_source.record.measure_wall_clock()  # as the watchdog does on its next turn
     await exchange.push_heartbeat()
     await asyncio.sleep(0.05)
     assert data_source.last_recv_time == high_water

@@ -9,6 +9,7 @@ does not reconcile, the tracker's typed events and the constructor's checks.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -35,7 +36,7 @@ from userstream import (
     UserStreamTracker,
     is_gap_marker,
 )
-from userstream.testing import FakeExchange
+from userstream.testing import FakeExchange, RestResponse
 from userstream.testing.accounts import account_differences, fills_of, order_updates_of
 from userstream.testing.contract import (
     WAIT,
@@ -266,6 +267,26 @@ async def test_a_failing_order_lookup_keeps_the_gap_open_and_is_retried(
     [final] = order_updates_of(received, order.order_id)
     assert (final.status, final.source) == (OrderStatus.CANCELED, EventSource.RECONCILIATION)
     assert received.index(missed_fill) < received.index(final)
+
+
+async def test_a_rate_limited_snapshot_waits_out_the_retry_after_the_exchange_gave(
+    fake_exchange: FakeExchange, truth: reference.ReferenceAccount, build: Build
+) -> None:
+    asked_at: list[float] = []
+    serve_balances = truth.signed(truth.balances_reply)
+
+    def balances(request: Any) -> Any:
+        asked_at.append(time.monotonic())
+        if len(asked_at) == 1:
+            return RestResponse({"code": 429, "msg": "too many requests"}, 429, {"Retry-After": "0.5"})
+        return serve_balances(request)
+
+    fake_exchange.route("GET", reference.BALANCES_PATH, balances)
+    data_source = build()  # its backoff waits a few tens of ms: only the Retry-After explains a longer wait
+    _, events = listen_with_events(data_source)
+    await until_reconciled(events)
+    assert len(asked_at) == 2
+    assert asked_at[1] - asked_at[0] >= 0.5, "the second snapshot came before the Retry-After had passed"
 
 
 # --- stop -----------------------------------------------------------------------------------------------

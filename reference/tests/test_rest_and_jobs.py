@@ -67,7 +67,7 @@ async def test_an_error_status_raises_rest_error_with_the_exchange_reply(fake_ex
     fake_exchange.route("GET", "/busy", lambda request: RestResponse({"code": -1003, "msg": "Too many requests"}, 429))
     data_source = ClockAware(None, ws_url="", rest_url=fake_exchange.rest_url)
     try:
-        with pytest.raises(RestError, match="GET /busy failed with HTTP 429") as raised:
+        with pytest.raises(RestError, match=r"GET /busy rate limited \(HTTP 429, no Retry-After\)") as raised:
             await data_source.rest_request("GET", "/busy", params={"symbol": "BTCUSDT"})
         assert raised.value.body == {"code": -1003, "msg": "Too many requests"}
         assert fake_exchange.rest_requests[-1].query == {"symbol": "BTCUSDT"}

@@ -2,11 +2,12 @@
 
 import hashlib
 import hmac
+import itertools
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from userstream import BalanceUpdate, FrameKind, OrderStatus, OrderUpdate, TradeFill
+from userstream import BalanceUpdate, FrameKind, OrderStatus, OrderUpdate, StreamState, TradeFill
 from userstream.testing.dialects.binance import DocumentedFrames as messages
 
 from binance import binance_constants as CONSTANTS
@@ -15,6 +16,8 @@ from binance.binance_api_user_stream_data_source import BinanceAPIUserStreamData
 from binance.binance_auth import BinanceAuth
 
 NOW = 1_700_000_000.0
+AUTHENTICATING = StreamState.AUTHENTICATING
+"""The phase in which Binance's one signed request is answered."""
 
 
 @pytest.fixture
@@ -23,14 +26,15 @@ def data_source() -> BinanceAPIUserStreamDataSource:
 
 
 def test_the_subscribe_is_signed_as_binance_verifies_it(data_source: BinanceAPIUserStreamDataSource) -> None:
-    [subscribe] = data_source.login_messages()
+    connection = data_source.open_conversation()
+    [subscribe] = connection.login_messages()
     expected = hmac.new(b"secret", b"apiKey=api-key&timestamp=1700000000000", hashlib.sha256).hexdigest()
     assert subscribe == {
         "id": 1,
         "method": "userDataStream.subscribe.signature",
         "params": {"apiKey": "api-key", "timestamp": 1700000000000, "signature": expected},
     }
-    assert not data_source.subscribe_messages(), "the signed subscribe is the whole handshake"
+    assert not connection.subscribe_messages(), "the signed subscribe is the whole handshake"
 
 
 def test_the_signature_reproduces_binances_worked_example() -> None:
@@ -54,14 +58,20 @@ def test_the_signature_reproduces_binances_worked_example() -> None:
     assert params["signature"] == "cc15477742bd704c29492d96c7ead9414dfd8e0ec4a00f947bb5bb454ddbd08a"
 
 
-def test_every_connection_signs_a_new_request(data_source: BinanceAPIUserStreamDataSource) -> None:
-    [first] = data_source.login_messages()
-    [second] = data_source.login_messages()
+def test_every_connection_signs_a_new_request() -> None:
+    clock = itertools.count(NOW)  # a second later at every reading
+    data_source = BinanceAPIUserStreamDataSource(BinanceAuth("api-key", "secret", clock=lambda: next(clock)))
+    first_connection, second_connection = data_source.open_conversation(), data_source.open_conversation()
+    [first] = first_connection.login_messages()
+    reply = {**messages.SUBSCRIBED, "id": 1}
+    assert second_connection.frame_kind(reply, AUTHENTICATING) is FrameKind.CONTROL, "it answers the other connection"
+    [second] = second_connection.login_messages()
     assert isinstance(first, dict)
     assert isinstance(second, dict)
-    assert (first["id"], second["id"]) == (1, 2)
-    assert data_source.classify({**messages.SUBSCRIBED, "id": 1}) is FrameKind.CONTROL, "a late reply to an old request"
-    assert data_source.classify({**messages.SUBSCRIBED, "id": 2}) is FrameKind.AUTH_OK
+    assert first["params"]["timestamp"] < second["params"]["timestamp"]
+    assert first["params"]["signature"] != second["params"]["signature"]
+    assert second_connection.frame_kind(reply, AUTHENTICATING) is FrameKind.AUTH_OK
+    assert second_connection.frame_kind(reply, AUTHENTICATING) is FrameKind.CONTROL, "answered already"
 
 
 def test_the_client_pings_at_the_protocol_level(data_source: BinanceAPIUserStreamDataSource) -> None:
@@ -88,8 +98,9 @@ def test_the_client_pings_at_the_protocol_level(data_source: BinanceAPIUserStrea
 def test_frames_are_classified(
     data_source: BinanceAPIUserStreamDataSource, frame: dict[str, Any], kind: FrameKind
 ) -> None:
-    data_source.login_messages()  # request 1 is now awaiting its reply
-    assert data_source.classify(frame) is kind
+    connection = data_source.open_conversation()
+    connection.login_messages()  # request 1 is now awaiting its reply
+    assert connection.frame_kind(frame, AUTHENTICATING) is kind
 
 
 def test_a_refusal_is_described_in_binances_words(data_source: BinanceAPIUserStreamDataSource) -> None:

@@ -15,19 +15,17 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import aiohttp
 from userstream import (
     AccountEvent,
     AccountSnapshot,
     OrderUpdate,
     OutgoingMessage,
-    RestError,
     SnapshotScope,
     StreamTimings,
 )
 from userstream.archetypes.signed_subscribe import ReplyVerdict, SignedSubscribeDataSource
 from userstream.frames import PARSE_ERRORS
-from userstream.outbox import Outbox
+from userstream.rest import REST_FAILURES
 
 from coinbase_advanced_trade import coinbase_advanced_trade_constants as CONSTANTS
 from coinbase_advanced_trade.coinbase_advanced_trade_account import (
@@ -43,7 +41,7 @@ from coinbase_advanced_trade.coinbase_advanced_trade_account import (
 )
 from coinbase_advanced_trade.coinbase_advanced_trade_auth import CoinbaseAdvancedTradeAuth
 
-LOOKUP_ERRORS = (RestError, aiohttp.ClientError, TimeoutError, OSError, *PARSE_ERRORS)
+LOOKUP_ERRORS = (*REST_FAILURES, *PARSE_ERRORS)
 """What reading a push's fills can fail with: the account is then reconciled instead."""
 
 
@@ -105,15 +103,10 @@ class CoinbaseAdvancedTradeAPIUserStreamDataSource(SignedSubscribeDataSource):
         reply = await self.rest_request("GET", path, signed=True)
         return parse_order(reply["order"])
 
-    async def _queue_user_message(self, message: Any, output: Outbox[Any]) -> None:
-        # The base loop has no hook for completing a push over REST, so its queueing step is wrapped: the fills a
-        # push reports go first, then the push and its orders, then the balances the fills moved.
+    async def complete_account_events(self, message: Any, events: Sequence[AccountEvent]) -> Sequence[AccountEvent]:
+        # The fills a push reports go first, then the push's orders, then the balances the fills moved.
         fills, balances = await self._executions_of(message)
-        if fills:
-            await self._reconciler.offer(fills)
-        await super()._queue_user_message(message, output)
-        if balances:
-            await self._reconciler.offer(balances)
+        return [*fills, *events, *balances]
 
     async def _executions_of(self, message: Any) -> tuple[list[AccountEvent], list[AccountEvent]]:
         """The fills a push reports (read over REST) and the balances after them; none if it reports no fill."""

@@ -66,8 +66,9 @@ def verified_jwt(token: str, public_key: ec.EllipticCurvePublicKey) -> tuple[dic
 def test_each_channel_gets_a_subscribe_with_its_own_jwt(
     data_source: CoinbaseAdvancedTradeAPIUserStreamDataSource, signing_key: ec.EllipticCurvePrivateKey
 ) -> None:
-    assert not data_source.login_messages(), "Coinbase has no login"
-    subscribes = [subscribe for subscribe in data_source.subscribe_messages() if isinstance(subscribe, dict)]
+    connection = data_source.open_conversation()
+    assert not connection.login_messages(), "Coinbase has no login"
+    subscribes = [subscribe for subscribe in connection.subscribe_messages() if isinstance(subscribe, dict)]
     assert [(s["type"], s["channel"]) for s in subscribes] == [("subscribe", "user"), ("subscribe", "heartbeats")]
     nonces = set()
     for subscribe in subscribes:

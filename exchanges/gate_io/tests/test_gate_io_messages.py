@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from userstream import BalanceUpdate, FrameKind, OrderStatus, OrderUpdate, SnapshotScope, TradeFill
+from userstream import BalanceUpdate, FrameKind, OrderStatus, OrderUpdate, SnapshotScope, StreamState, TradeFill
 from userstream.testing.dialects.gate_io import DocumentedFrames as messages
 
 from gate_io import gate_io_constants as CONSTANTS
@@ -32,8 +32,9 @@ def signed(channel: str) -> dict[str, str]:
 
 
 def test_each_private_channel_gets_its_own_signed_subscribe(data_source: GateIoAPIUserStreamDataSource) -> None:
-    assert not data_source.login_messages(), "Gate has no login"
-    assert data_source.subscribe_messages() == [
+    connection = data_source.open_conversation()
+    assert not connection.login_messages(), "Gate has no login"
+    assert connection.subscribe_messages() == [
         {
             "time": 1700000000,
             "id": 1,
@@ -82,16 +83,20 @@ def test_the_client_pings_with_spot_ping(data_source: GateIoAPIUserStreamDataSou
 def test_frames_are_classified(
     data_source: GateIoAPIUserStreamDataSource, frame: dict[str, Any], kind: FrameKind
 ) -> None:
-    data_source.subscribe_messages()  # requests 1 to 3 are now awaiting their replies
-    assert data_source.classify(frame) is kind
+    connection = data_source.open_conversation()
+    connection.subscribe_messages()  # requests 1 to 3 are now awaiting their replies
+    assert connection.frame_kind(frame, StreamState.SUBSCRIBING) is kind
 
 
 def test_a_reply_to_a_request_of_another_connection_is_ignored(
     data_source: GateIoAPIUserStreamDataSource,
 ) -> None:
-    data_source.login_messages()  # a new connection forgets the last one's requests
-    data_source.subscribe_messages()
-    assert data_source.classify({**messages.SUBSCRIBED, "id": 7}) is FrameKind.CONTROL
+    earlier, connection = data_source.open_conversation(), data_source.open_conversation()
+    earlier.subscribe_messages()
+    assert connection.frame_kind({**messages.SUBSCRIBED, "id": 1}, StreamState.SUBSCRIBING) is FrameKind.CONTROL
+    connection.subscribe_messages()
+    assert connection.frame_kind({**messages.SUBSCRIBED, "id": 7}, StreamState.SUBSCRIBING) is FrameKind.CONTROL
+    assert connection.frame_kind({**messages.SUBSCRIBED, "id": 1}, StreamState.SUBSCRIBING) is FrameKind.SUBSCRIBED
 
 
 def test_a_refusal_is_described_in_gates_words(data_source: GateIoAPIUserStreamDataSource) -> None:

@@ -8,7 +8,7 @@ from userstream.account import AccountSnapshot, AccountState, SnapshotScope
 from userstream.auth import MarketAuth
 from userstream.backoff import Backoff, ReconnectPolicy
 from userstream.credentials import SingleFlight
-from userstream.data_source import ConnectionJob, UserStreamTrackerDataSource, WebSocketFactory
+from userstream.data_source import ConnectionJob, UserStreamTrackerDataSource
 from userstream.errors import (
     AuthenticationError,
     ConnectionLost,
@@ -34,6 +34,7 @@ from userstream.frames import ConnectionTarget, FrameKind, OutgoingMessage, WebS
 from userstream.status import StreamState, StreamStatus
 from userstream.timings import StreamTimings
 from userstream.tracker import UserStreamTracker
+from userstream.websocket_transport import WebSocketFactory
 
 __all__ = [
     "AccountEvent",

@@ -78,3 +78,50 @@ class SingleFlight(Generic[T]):
 
     def _expired(self) -> bool:
         return self._ttl is not None and self._clock() - self._fetched_at >= self._ttl
+
+
+class ConnectionCredential(Generic[T]):
+    """A credential fetched over REST before every connection: a listen key (Binance), a token (KuCoin, Kraken).
+
+    `fresh()` fetches one for the connection about to open, so a reconnect never dials with one the exchange may
+    have expired or revoked meanwhile; callers that overlap share one fetch (`SingleFlight`), so however many
+    reconnects ask at once, the exchange mints one. What it returns is concealed at once (whoever holds it reads
+    the account's stream) and kept as `current` until `discard()` or `close()`.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[T]],
+        *,
+        secret: Callable[[T], str],
+        conceal: Callable[[str], str] | None,
+    ) -> None:
+        self._flight: SingleFlight[T] = SingleFlight(fetch)
+        self._secret = secret
+        self._conceal = conceal
+        self.current: T | None = None
+        """The credential the current (or last) connection uses; None before the first and once discarded."""
+
+    @property
+    def fetch_count(self) -> int:
+        """How many fetches were made: the number of keys or tokens minted."""
+        return self._flight.fetch_count
+
+    async def fresh(self) -> T:
+        # Invalidating first and then joining the flight means concurrent callers still share one fetch.
+        self._flight.invalidate()
+        value = await self._flight.get()
+        if self._conceal is not None:
+            self._conceal(self._secret(value))
+        self.current = value
+        return value
+
+    def discard(self) -> None:
+        """Forget it: the exchange refused it or ended the stream."""
+        self._flight.invalidate()
+        self.current = None
+
+    async def close(self) -> None:
+        """Forget it and cancel a fetch in flight (its credential expires unused)."""
+        await self._flight.close()
+        self.current = None

@@ -55,22 +55,37 @@ class Outbox(Generic[T]):
     def held(self) -> int:
         return len(self._held)
 
-    async def put(self, item: T) -> None:
-        """Deliver ``item`` after every item before it; wait only while more than ``hold_limit`` are held."""
+    def push(self, item: T) -> bool:
+        """Deliver ``item`` after every item before it, without waiting; True once the caller should wait (`room`).
+
+        The reader's per-message path: a plain call while the queue has room, and while up to ``hold_limit``
+        items are held behind a full one.
+        """
         if self._drainer is None and not self._held:
             try:
                 self.queue.put_nowait(item)
             except asyncio.QueueFull:
                 pass
             else:
-                self._watch_depth()
-                return
+                warning_depth = self._warning_depth
+                if warning_depth is not None and (self._warned or self.queue.qsize() >= warning_depth):
+                    self._watch_depth()
+                return False
         self._held.append(item)
         self.resume()
         self._watch_depth()
+        return len(self._held) > self._hold_limit
+
+    async def room(self) -> None:
+        """Wait until no more than ``hold_limit`` items are held."""
         while len(self._held) > self._hold_limit:
             self._room.clear()
             await self._room.wait()
+
+    async def put(self, item: T) -> None:
+        """Deliver ``item`` after every item before it; wait only while more than ``hold_limit`` are held."""
+        if self.push(item):
+            await self.room()
 
     def resume(self) -> None:
         """Deliver what a `close` left held (streaming starts again)."""

@@ -32,6 +32,7 @@ from userstream.account import AccountSnapshot, AccountState, SnapshotScope
 from userstream.backoff import Backoff
 from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate, Reconciled, ReconcileReason
 from userstream.outbox import Logger, Outbox
+from userstream.rest import RateLimited
 
 SnapshotFetcher = Callable[[SnapshotScope], Awaitable[AccountSnapshot]]
 OrderFetcher = Callable[[OrderUpdate], Awaitable[OrderUpdate]]
@@ -41,6 +42,8 @@ Deliver = Callable[[Any], Awaitable[None]]
 
 LOOKUP_ATTEMPTS = 3
 MAX_BUFFERED_EVENTS = 100_000
+MAX_RETRY_AFTER = 300.0
+"""A longer ``Retry-After`` is capped: a buggy header must not hold a gap open for hours."""
 HISTORY_OVERLAP = 60.0
 """Seconds of history read from before the gap started: covers clock differences and events still in flight
 when the last frame arrived. What is read twice is recognised (by trade id, by an order's final state)."""
@@ -150,17 +153,38 @@ class Reconciler:
         if self._requested is not None:
             self._requested.set()
 
-    async def offer(self, events: Sequence[AccountEvent]) -> None:
-        """Live events parsed from one message: buffered while a gap is open, else applied and passed on."""
+    def offer(self, events: Sequence[AccountEvent]) -> Awaitable[None] | None:
+        """Live events parsed from one message: buffered while a gap is open, else applied and passed on.
+
+        A plain call, done when it returns None: only while a reconciliation is applying its snapshot (the
+        events must follow it), or while the typed queue is far behind, it returns what to await first.
+        """
+        if self._lock.locked():
+            return self._offer_after_reconciliation(events)
+        if self._take(events):
+            assert self.events is not None  # only a typed queue asks to wait
+            return self.events.room()
+        return None
+
+    async def _offer_after_reconciliation(self, events: Sequence[AccountEvent]) -> None:
         async with self._lock:
-            if self._gap_open:
-                self._buffer.extend(events)
-                if len(self._buffer) > self._max_buffered:
-                    self._drop_buffer()
-                return
-            for event in events:
-                if self.account.apply(event):
-                    await self._emit(event)
+            if self._take(events):
+                assert self.events is not None
+                await self.events.room()
+
+    def _take(self, events: Sequence[AccountEvent]) -> bool:
+        """Buffer or apply ``events``; True when the typed queue holds so many that the reader should wait."""
+        if self._gap_open:
+            self._buffer.extend(events)
+            if len(self._buffer) > self._max_buffered:
+                self._drop_buffer()
+            return False
+        wait = False
+        outbox = self.events
+        for event in events:
+            if self.account.apply(event) and outbox is not None:
+                wait = outbox.push(event) or wait
+        return wait
 
     def _drop_buffer(self) -> None:
         self._buffer.clear()
@@ -221,6 +245,8 @@ class Reconciler:
                 reason = self._redact(str(error))
                 self.last_error = f"{type(error).__name__}: {reason}"
                 delay = self._backoff.next_delay()
+                if isinstance(error, RateLimited) and error.retry_after is not None:
+                    delay = max(delay, min(error.retry_after, MAX_RETRY_AFTER))  # the exchange said how long
                 self._logger.warning(
                     "account snapshot failed (attempt %d): %s; retrying in %.2f s", self.failures, reason, delay
                 )

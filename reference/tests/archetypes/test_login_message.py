@@ -617,7 +617,7 @@ def test_okx_text_frames_are_control_frames_and_other_text_is_malformed() -> Non
     data_source = OkxAPIUserStreamDataSource(MarketAuth("k", "s", "p"), ws_url="wss://example.invalid")
     assert data_source.decode_frame("pong") == "pong"
     assert data_source.classify(data_source.decode_frame("pong")) is FrameKind.CONTROL
-    with pytest.raises(ValueError, match="Expecting value"):
+    with pytest.raises(ValueError, match="expected a JSON value"):
         data_source.decode_frame("pang")
     assert data_source.classify("pang") is FrameKind.MALFORMED
     assert data_source.classify([1, 2]) is FrameKind.MALFORMED

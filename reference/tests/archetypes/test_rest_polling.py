@@ -16,7 +16,7 @@ from stream_helpers import FAST_RECONNECT, client_tasks, eventually, next_messag
 
 from userstream import FrameKind, OrderStatus, OrderUpdate, StreamState, TradeFill
 from userstream.archetypes.rest_polling import (
-    AccountSnapshot,
+    PolledAccount,
     AwaitedFills,
     Balance,
     Fill,
@@ -50,8 +50,8 @@ def usdt(total: str, available: str | None = None) -> Balance:
     return Balance("usdt", Decimal(total), Decimal(available if available is not None else total))
 
 
-def snapshot(*orders: Order, balances: tuple[Balance, ...] = ()) -> AccountSnapshot:
-    return AccountSnapshot({b.asset: b for b in balances}, {o.order_id: o for o in orders})
+def snapshot(*orders: Order, balances: tuple[Balance, ...] = ()) -> PolledAccount:
+    return PolledAccount({b.asset: b for b in balances}, {o.order_id: o for o in orders})
 
 
 def test_the_first_poll_is_a_snapshot_of_balances_and_open_orders() -> None:

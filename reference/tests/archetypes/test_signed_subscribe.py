@@ -29,7 +29,7 @@ from gate_io.gate_io_auth import GateIoAuth
 from stream_helpers import FAST_RECONNECT, FAST_TIMINGS, client_tasks, eventually, next_message, start_listening
 
 from userstream import FrameKind, MarketAuth, ReconnectPolicy, StreamState
-from userstream.archetypes.signed_subscribe import Es256JwtAuth, SignedSubscribeDataSource, sorted_query
+from userstream.archetypes.signed_subscribe import Es256JwtAuth, SignedRequests, SignedSubscribeDataSource, sorted_query
 from userstream.testing import ClientIntent, Connection, Credentials, FakeExchange
 from userstream.testing.dialects import binance, coinbase, gate_io
 
@@ -325,7 +325,6 @@ async def test_stop_leaves_no_task_no_connection_and_no_pending_request(venue: V
     assert client_tasks() - baseline == set()
     await venue.exchange.wait_until(lambda: venue.exchange.open_connections == 0, what="zero open connections")
     assert venue.exchange.connections[0].client_close_code == 1000
-    assert data_source.awaiting_replies == {}
     assert data_source.status.state is StreamState.STOPPED
 
 
@@ -419,22 +418,26 @@ async def test_binance_a_failing_time_endpoint_is_retried_with_backoff_not_fatal
 
 async def test_binance_a_reply_to_another_request_neither_completes_nor_fails_the_handshake() -> None:
     data_source = BinanceAPIUserStreamDataSource(BinanceAuth("k", "s"), ws_url="ws://unused")
-    (request,) = data_source.login_messages()
+    conversation = data_source.open_conversation()
+    assert isinstance(conversation, SignedRequests)
+    (request,) = conversation.login_messages()
     assert isinstance(request, dict)
-    assert data_source.awaiting_replies == {request["id"]: "userDataStream.subscribe.signature"}
+    assert conversation.awaiting == {request["id"]: "userDataStream.subscribe.signature"}
+
+    def meaning(reply: dict[str, Any], of: SignedRequests = conversation) -> FrameKind:
+        return of.interpret(data_source.classify(reply), reply, StreamState.AUTHENTICATING)
+
     stray_ok = {"id": 999, "status": 200, "result": {}}
     stray_error = {"id": 998, "status": 400, "error": {"code": -1022, "msg": binance.INVALID_SIGNATURE}}
-    assert data_source.classify(stray_ok) is FrameKind.CONTROL
-    assert data_source.classify(stray_error) is FrameKind.CONTROL
-    assert data_source.classify({"id": request["id"], "status": 200, "result": {"subscriptionId": 0}}) is (
-        FrameKind.AUTH_OK
-    )
-    assert data_source.awaiting_replies == {}
-    # The next connection's requests get new ids: a late reply to the old one is not mistaken for the new one's.
-    (again,) = data_source.login_messages()
-    assert isinstance(again, dict)
-    assert again["id"] != request["id"]
-    assert data_source.classify({"id": request["id"], "status": 200, "result": {}}) is FrameKind.CONTROL
+    assert meaning(stray_ok) is FrameKind.CONTROL
+    assert meaning(stray_error) is FrameKind.CONTROL
+    assert meaning({"id": request["id"], "status": 200, "result": {"subscriptionId": 0}}) is FrameKind.AUTH_OK
+    assert conversation.awaiting == {}
+    # The next connection has a conversation of its own: a late reply to the last one's request completes nothing.
+    next_conversation = data_source.open_conversation()
+    assert isinstance(next_conversation, SignedRequests)
+    assert next_conversation.awaiting == {}
+    assert meaning({"id": request["id"], "status": 200, "result": {}}, next_conversation) is FrameKind.CONTROL
 
 
 def test_a_connector_with_inconsistent_constants_fails_when_created_not_in_the_loop() -> None:
@@ -619,8 +622,6 @@ async def test_stop_while_backing_off_after_a_rejection_clears_the_pending_reque
     data_source = gate_venue.data_source(gate_venue.auth(secret="not-the-secret"), reconnect=slow)
     start_listening(data_source)
     await eventually(lambda: data_source.status.state is StreamState.BACKING_OFF, "the backing-off phase")
-    assert data_source.awaiting_replies  # the other channels' replies never came: the rejection ended the handshake
     await data_source.stop()
-    assert data_source.awaiting_replies == {}
     assert client_tasks() - baseline == set()
     await gate_venue.exchange.wait_until(lambda: gate_venue.exchange.open_connections == 0, what="no open connection")

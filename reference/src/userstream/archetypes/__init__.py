@@ -18,11 +18,11 @@ REST polling        HTX and exchanges without   polled snapshots diffed into cha
 from userstream.archetypes.listen_key import KeepaliveFailed, ListenKeyDataSource
 from userstream.archetypes.login_message import LoginMessageDataSource, LoginSignature, SignedLogin, sign_login
 from userstream.archetypes.rest_polling import (
-    AccountSnapshot,
     Balance,
     ExchangeError,
     MalformedReply,
     Order,
+    PolledAccount,
     RateLimited,
     RestPollingDataSource,
     diff_snapshots,
@@ -36,7 +36,6 @@ from userstream.archetypes.signed_subscribe import (
 )
 
 __all__ = [
-    "AccountSnapshot",
     "Balance",
     "Es256JwtAuth",
     "ExchangeError",
@@ -46,6 +45,7 @@ __all__ = [
     "LoginSignature",
     "MalformedReply",
     "Order",
+    "PolledAccount",
     "RateLimited",
     "ReplyVerdict",
     "RestPollingDataSource",

@@ -5,7 +5,7 @@ Binance (USD-M and COIN-M futures, margin, the older spot flow) and the exchange
 holds the key may read the account's stream, so the URL is the credential. What this block owns:
 
 - **Creating the key.** ``POST <LISTEN_KEY_PATH>`` with the API key in a header (``API_KEY_HEADER``),
-  before *every* connection, through a `SingleFlight` so concurrent reconnects mint one key.
+  before *every* connection, through a `ConnectionCredential` so concurrent reconnects mint one key.
   Binance answers a POST with the account's active key when there is one (extending it by 60
   minutes) and a new key otherwise, so a fresh POST per connection costs one weight-1 call and
   guarantees a reconnect never dials a key that died while we were away (the alternative, caching
@@ -47,13 +47,12 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-import aiohttp
-
 from userstream.auth import MarketAuth
-from userstream.credentials import SingleFlight
+from userstream.credentials import ConnectionCredential
 from userstream.data_source import ConnectionJob, UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, ConnectionLost, RestError
 from userstream.frames import ConnectionTarget, FrameKind
+from userstream.rest import REST_FAILURES
 
 _REQUIRED_CONSTANTS = (
     "LISTEN_KEY_PATH",
@@ -62,8 +61,6 @@ _REQUIRED_CONSTANTS = (
     "EVENT_TYPE_FIELD",
     "TERMINATION_EVENTS",
 )
-# What a REST call to the exchange raises when it fails: an error reply, a transport error, a timeout.
-_REST_FAILURES = (RestError, aiohttp.ClientError, OSError, TimeoutError)
 
 
 class KeepaliveFailed(ConnectionLost):
@@ -106,18 +103,17 @@ class ListenKeyDataSource(UserStreamTrackerDataSource):
         self.keepalive_interval = self.KEEPALIVE_INTERVAL if keepalive_interval is None else keepalive_interval
         if not self.keepalive_interval > 0:
             raise ValueError(f"keepalive_interval must be a positive number of seconds, got {keepalive_interval!r}")
-        self._listen_keys: SingleFlight[str] = SingleFlight(self._create_listen_key)
-        self._listen_key: str | None = None
+        self.listen_keys = ConnectionCredential(self._create_listen_key, secret=str, conceal=self.auth.conceal)
 
     @property
     def listen_key(self) -> str | None:
         """The key the current (or last) connection uses; None before the first and after it is discarded."""
-        return self._listen_key
+        return self.listen_keys.current
 
     @property
     def listen_keys_created(self) -> int:
         """How many POSTs were made to create a key (concurrent requests share one)."""
-        return self._listen_keys.fetch_count
+        return self.listen_keys.fetch_count
 
     # --- pure hooks: override where the exchange differs ----------------------------------------
 
@@ -163,15 +159,11 @@ class ListenKeyDataSource(UserStreamTrackerDataSource):
     # --- the base class's hooks -------------------------------------------------------------------
 
     async def connection_target(self) -> ConnectionTarget:
-        # A fresh POST per connection (see the module docstring). Invalidating first and then joining
-        # the flight means concurrent callers still share one POST: the first starts it, the rest join.
-        self._listen_keys.invalidate()
-        key = await self._listen_keys.get()
-        self._listen_key = key
-        return ConnectionTarget(self.stream_url(key))
+        # A fresh POST per connection (see the module docstring).
+        return ConnectionTarget(self.stream_url(await self.listen_keys.fresh()))
 
     def connection_jobs(self) -> Sequence[ConnectionJob]:
-        key = self._listen_key
+        key = self.listen_keys.current
         if key is None:
             return ()
 
@@ -193,19 +185,17 @@ class ListenKeyDataSource(UserStreamTrackerDataSource):
         return super().describe_rejection(message)
 
     def discard_credentials(self) -> None:
-        self._listen_keys.invalidate()
-        self._listen_key = None
+        self.listen_keys.discard()
 
     async def on_stop(self) -> None:
-        key = self._listen_key
-        self._listen_key = None
-        await self._listen_keys.close()  # a POST still in flight is cancelled: its key expires unused
+        key = self.listen_keys.current
+        await self.listen_keys.close()  # a POST still in flight is cancelled: its key expires unused
         if key is None:
             return
         try:
             async with asyncio.timeout(self.CLOSE_TIMEOUT):
                 await self._listen_key_request("DELETE", key)
-        except _REST_FAILURES as error:
+        except REST_FAILURES as error:
             reason = self.describe_rest_error(error.body) if isinstance(error, RestError) else repr(error)
             self.logger.warning("could not close the listen key (it will expire on its own): %s", reason)
         else:
@@ -222,8 +212,7 @@ class ListenKeyDataSource(UserStreamTrackerDataSource):
                     f"the exchange refused a listen key: {self.describe_rest_error(error.body)}"
                 ) from error
             raise
-        assert self.auth is not None  # checked in __init__
-        key = self.auth.conceal(self.parse_listen_key(reply))  # whoever holds it reads the account's stream
+        key = self.parse_listen_key(reply)
         self.logger.info("listen key created")
         return key
 
@@ -232,9 +221,9 @@ class ListenKeyDataSource(UserStreamTrackerDataSource):
             await asyncio.sleep(self.keepalive_interval)
             try:
                 await self._listen_key_request("PUT", key)
-            except _REST_FAILURES as error:
+            except REST_FAILURES as error:
                 # The key may already be gone (-1125 on Binance): forget it so the reconnect mints a new one.
-                if self._listen_key == key:
+                if self.listen_keys.current == key:
                     self.discard_credentials()
                 reason = self.describe_rest_error(error.body) if isinstance(error, RestError) else repr(error)
                 raise KeepaliveFailed(f"listen key keepalive failed: {reason}") from error

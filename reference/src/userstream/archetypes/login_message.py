@@ -39,17 +39,17 @@ Example, the shape of an OKX v5 connector (see ``tests/archetypes/okx_connector.
 from __future__ import annotations
 
 import abc
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from userstream.auth import Digest, Encoding, MarketAuth
+from userstream.conversation import Conversation
 from userstream.data_source import UserStreamTrackerDataSource
-from userstream.frames import FrameKind, OutgoingMessage
+from userstream.frames import FrameKind, OutgoingMessage, decode_frame
 from userstream.status import StreamState
 
-__all__ = ["LoginMessageDataSource", "LoginSignature", "SignedLogin", "sign_login"]
+__all__ = ["LoginMessageDataSource", "LoginSignature", "SignedLogin", "rejection_in_phase", "sign_login"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,24 @@ def sign_login(auth: MarketAuth, scheme: LoginSignature) -> SignedLogin:
     timestamp = int(moment) if scheme.timestamp_unit == "s" else int(moment * 1000)
     signature = auth.sign(scheme.prehash.format(timestamp=timestamp), digest=scheme.digest, encoding=scheme.encoding)
     return SignedLogin(api_key=auth.api_key, timestamp=timestamp, signature=signature, passphrase=auth.passphrase)
+
+
+def rejection_in_phase(kind: FrameKind, phase: StreamState) -> FrameKind:
+    """What a rejection means in the phase it arrives in, for an exchange with one error shape for everything."""
+    if kind not in (FrameKind.AUTH_REJECTED, FrameKind.SUBSCRIBE_REJECTED):
+        return kind
+    if phase is StreamState.STREAMING:
+        return FrameKind.RECONNECT  # nothing is pending once streaming: the exchange ended the stream
+    if kind is FrameKind.AUTH_REJECTED and phase is StreamState.SUBSCRIBING:
+        return FrameKind.SUBSCRIBE_REJECTED  # the login was acknowledged already
+    return kind
+
+
+class LoginConversation(Conversation):
+    """A login-message connection: rejections read by the phase they arrive in (`rejection_in_phase`)."""
+
+    def interpret(self, kind: FrameKind, message: Any, phase: StreamState) -> FrameKind:
+        return rejection_in_phase(kind, phase)
 
 
 class LoginMessageDataSource(UserStreamTrackerDataSource):
@@ -167,17 +185,17 @@ class LoginMessageDataSource(UserStreamTrackerDataSource):
         text = data.decode() if isinstance(data, bytes) else data
         if text in self.TEXT_FRAMES:
             return text
-        return json.loads(text)
+        return decode_frame(text)
 
     def classify(self, message: Any) -> FrameKind:
         if isinstance(message, str):
             return FrameKind.CONTROL if message in self.TEXT_FRAMES else FrameKind.MALFORMED
         if not isinstance(message, Mapping):
             return FrameKind.MALFORMED
-        kind = self.classify_reply(message)
-        if kind in (FrameKind.AUTH_REJECTED, FrameKind.SUBSCRIBE_REJECTED):
-            return self._rejection_in_phase(kind)
-        return kind
+        return self.classify_reply(message)
+
+    def open_conversation(self) -> Conversation:
+        return LoginConversation(self)
 
     def describe_rejection(self, message: Any) -> str:
         if isinstance(message, Mapping):
@@ -194,14 +212,6 @@ class LoginMessageDataSource(UserStreamTrackerDataSource):
         return str(code) in self.CLOCK_SKEW_CODES or str(reply.get(self.ERROR_TEXT_FIELD)) in self.CLOCK_SKEW_TEXTS
 
     # --- internals ----------------------------------------------------------------------------------
-
-    def _rejection_in_phase(self, kind: FrameKind) -> FrameKind:
-        state = self.connection_phase
-        if state is StreamState.STREAMING:
-            return FrameKind.RECONNECT  # nothing is pending once streaming: the exchange ended the stream
-        if kind is FrameKind.AUTH_REJECTED and state is StreamState.SUBSCRIBING:
-            return FrameKind.SUBSCRIBE_REJECTED  # the login was acknowledged already
-        return kind
 
     def _require_auth(self) -> MarketAuth:
         if self.auth is None:

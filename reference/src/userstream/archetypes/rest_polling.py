@@ -77,23 +77,48 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Generic, NoReturn, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
-from yarl import URL
 
 from userstream.auth import MarketAuth
 from userstream.backoff import ReconnectPolicy
 from userstream.credentials import SingleFlight
 from userstream.data_source import UserStreamTrackerDataSource
-from userstream.errors import AuthenticationError, ConnectionLost, RestError
+from userstream.errors import AuthenticationError
 from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate, TradeFill
-from userstream.frames import PARSE_ERRORS, FrameKind, decode_reply, encode_message
+from userstream.frames import PARSE_ERRORS, FrameKind, encode_message
 from userstream.outbox import Outbox
-from userstream.status import StreamState, StreamStatus
+from userstream.rest import ExchangeError, MalformedReply, RateLimited, RestReply, encode_query, parse_retry_after
+from userstream.status import StreamState
 from userstream.timings import StreamTimings
+from userstream.transport import Transport
+from userstream.websocket_transport import WebSocketFactory
+
+__all__ = [
+    "AwaitedFills",
+    "Balance",
+    "ExchangeError",
+    "Fill",
+    "History",
+    "MalformedReply",
+    "Order",
+    "Page",
+    "Poll",
+    "PollRequest",
+    "PolledAccount",
+    "PollingTransport",
+    "RateLimited",
+    "RestPollingDataSource",
+    "diff_snapshots",
+    "encode_query",
+    "expect_fills",
+    "parse_retry_after",
+    "release_closed",
+    "take_fills",
+    "utc_seconds",
+]
 
 _ZERO = Decimal(0)
 T = TypeVar("T")
@@ -136,8 +161,8 @@ class Order:
 
 
 @dataclass(frozen=True)
-class AccountSnapshot:
-    """What one poll saw: balances by asset, open orders by order id."""
+class PolledAccount:
+    """What one poll saw: balances by asset, open orders by order id (the exchange's words, before typing)."""
 
     balances: Mapping[str, Balance] = field(default_factory=dict)
     open_orders: Mapping[str, Order] = field(default_factory=dict)
@@ -266,8 +291,8 @@ def fill_message(fill: Fill) -> dict[str, Any]:
 
 
 def diff_snapshots(
-    before: AccountSnapshot | None,
-    after: AccountSnapshot,
+    before: PolledAccount | None,
+    after: PolledAccount,
     closed: Mapping[str, Order] | None = None,
     fills: Sequence[Fill] = (),
 ) -> list[dict[str, Any]]:
@@ -277,7 +302,7 @@ def diff_snapshots(
     ``fills`` the executions not reported before. Fills come first, then orders (closed, changed, new),
     then balances by asset: no order is reported closed before its fills.
     """
-    previous = before or AccountSnapshot()
+    previous = before or PolledAccount()
     messages = [fill_message(fill) for fill in fills]
     messages += [order_message("closed", order) for order in (closed or {}).values()]
     for order_id, order in after.open_orders.items():
@@ -348,56 +373,13 @@ def release_closed(
     return released, held, remaining, given_up
 
 
-def encode_query(params: Mapping[str, str] | Sequence[tuple[str, str]]) -> str:
-    """``k=v&...`` with every reserved character percent-encoded (``:`` as ``%3A``, space as ``%20``)."""
-    items = list(params.items()) if isinstance(params, Mapping) else list(params)
-    return urlencode(items, quote_via=quote)
+@dataclass(frozen=True)
+class Poll:
+    """One successful poll: the messages it yields, and the state and history to remember once they are queued."""
 
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent or unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
-
-
-# --- errors ------------------------------------------------------------------------------------
-
-
-class ExchangeError(RestError):
-    """The exchange answered a poll with an error (an error status, or an error in a 200 body)."""
-
-    def __init__(self, method: str, path: str, status: int, body: object, reason: str) -> None:
-        super().__init__(method, path, status, body)
-        self.reason = reason
-        self.args = (f"{method} {path} failed (HTTP {status}): {reason}",)
-
-
-class RateLimited(ExchangeError):
-    """HTTP 429 (or the exchange's equivalent): the next request waits at least ``retry_after`` seconds."""
-
-    def __init__(
-        self, method: str, path: str, status: int, body: object, reason: str, retry_after: float | None
-    ) -> None:
-        super().__init__(method, path, status, body, reason)
-        self.retry_after = retry_after
-        wait = "no Retry-After" if retry_after is None else f"Retry-After {retry_after:g} s"
-        self.args = (f"{method} {path} rate limited (HTTP {status}, {wait}): {reason}",)
-
-
-class MalformedReply(ExchangeError):
-    """A reply the connector's parser could not read."""
+    messages: Sequence[dict[str, Any]]
+    account: PolledAccount
+    history: History
 
 
 # --- the data source ---------------------------------------------------------------------------
@@ -460,32 +442,25 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         rest_url = rest_url or self.REST_URL
         if not rest_url:
             raise TypeError(f"{type(self).__name__} needs rest_url= (or a REST_URL class attribute)")
-        # No WebSocket: ws_url is the REST origin only so that the base's logs and repr stay meaningful.
-        super().__init__(
-            auth, ws_url=rest_url, rest_url=rest_url, session=session, timings=timings, reconnect=reconnect, rng=rng
-        )
+        super().__init__(auth, rest_url=rest_url, session=session, timings=timings, reconnect=reconnect, rng=rng)
         self.poll_interval = self.POLL_INTERVAL if poll_interval is None else poll_interval
         if not self.poll_interval > 0:
             raise ValueError(f"poll_interval must be a positive number of seconds, got {self.poll_interval!r}")
         self.rest_timeout = self.REST_TIMEOUT if rest_timeout is None else rest_timeout
+        assert self.rest is not None  # rest_url is checked above
+        self.rest.timeout = self.rest_timeout
         self.rest_host = urlsplit(rest_url).netloc.lower()
         self._fixed_account_id = account_id
         self._account_id_lookup = SingleFlight(self._fetch_account_id)
-        self._known: AccountSnapshot | None = None
+        self._known: PolledAccount | None = None
         self._history = History()
         self._clock_measured = False
         self._lookup_misses: dict[str, int] = {}
-        self._polling = False
 
     # --- public -----------------------------------------------------------------------------------
 
     @property
-    def status(self) -> StreamStatus:
-        # The base derives "connected" from a WebSocket; here it means "the last poll succeeded".
-        return replace(super().status, connected=self._polling)
-
-    @property
-    def known_state(self) -> AccountSnapshot | None:
+    def known_state(self) -> PolledAccount | None:
         """The account as of the last successful poll (None before the first, and after `stop()`)."""
         return self._known
 
@@ -633,39 +608,22 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         await self._account_id_lookup.close()
         self._known = None
         self._lookup_misses.clear()
-        self._polling = False
+
+    def open_transport(self, websocket_factory: WebSocketFactory | None) -> Transport[Any]:
+        return PollingTransport(self)
 
     # --- the loop -----------------------------------------------------------------------------------
 
-    async def _run_connection(self, output: Outbox[Any], handed_over: Any = None) -> NoReturn:
-        """Poll until a poll fails; like a WebSocket connection, it only ends by an exception (never handed over).
-
-        The base class records the failure, backs off and calls this again; the account state
-        survives, so the first poll after an outage reports what changed during it.
-        """
-        self._state = StreamState.CONNECTING
+    def begin_polls(self) -> None:
+        """A run of polls starts (after start or a failure): the clock is measured again before the first."""
         self._clock_measured = False
-        try:
-            while True:
-                try:
-                    messages, snapshot, history = await self._poll()
-                except RateLimited as error:
-                    self._polling = False
-                    await self._wait_out(error)
-                    continue
-                self._mark_received()
-                self._polling = True
-                if self._state is not StreamState.STREAMING:
-                    self._enter_streaming()
-                    self.logger.info("polling every %g s", self.poll_interval)
-                await self._emit(messages, output)
-                self._known, self._history = snapshot, history
-                await asyncio.sleep(self.poll_interval)
-        finally:
-            self._polling = False
 
-    async def _poll(self) -> tuple[list[dict[str, Any]], AccountSnapshot, History]:
-        """One poll: the messages it yields, and the state and history to remember once they are queued."""
+    def remember(self, poll: Poll) -> None:
+        """A poll's messages are queued: what it saw is what the next poll compares with."""
+        self._known, self._history = poll.account, poll.history
+
+    async def poll(self) -> Poll:
+        """One poll: the messages it yields, and the state and history to `remember` once they are queued."""
         if self.reads_history and not self._clock_measured and self.SERVER_TIME_PATH and self.auth is not None:
             await self.sync_server_time()  # the history is read from the exchange's ms, so know its clock
             self._clock_measured = True
@@ -697,11 +655,11 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
             unseen = order.order_id not in followed and order.order_id not in open_orders
             if unseen and order.order_id not in past.held and order.order_id not in past.reported_closed:
                 closed[order.order_id] = order  # born and finished between two polls: oldest first
-        after = AccountSnapshot(balances=dict(balances), open_orders=open_orders)
+        after = PolledAccount(balances=dict(balances), open_orders=open_orders)
         if not self.reads_history:
-            return diff_snapshots(before, after, closed), after, past
+            return Poll(diff_snapshots(before, after, closed), after, past)
         fills, released, history = await self._settle(account_id, past, after, closed, started_ms)
-        return diff_snapshots(before, after, released, fills), after, history
+        return Poll(diff_snapshots(before, after, released, fills), after, history)
 
     async def _finished_orders(self, account_id: str, past: History, now_ms: int) -> dict[str, Order]:
         """Final orders from the order history since the previous poll; none on the first poll or without one."""
@@ -717,7 +675,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         return finished
 
     async def _settle(
-        self, account_id: str, past: History, after: AccountSnapshot, closed: Mapping[str, Order], started_ms: int
+        self, account_id: str, past: History, after: PolledAccount, closed: Mapping[str, Order], started_ms: int
     ) -> tuple[list[Fill], dict[str, Order], History]:
         """The new fills, the final orders to report now (those whose fills are in), and the history after this poll."""
         final = {**past.held, **closed}
@@ -812,25 +770,6 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         self._lookup_misses.pop(order.order_id, None)
         return self._parse(self.parse_order_detail, request, reply)
 
-    async def _emit(self, messages: Sequence[dict[str, Any]], output: Outbox[Any]) -> None:
-        for message in messages:
-            if self.classify(message) is not FrameKind.USER_MESSAGE:
-                self._skip_malformed(encode_message(message), "not a user message")
-                continue
-            await self._queue_user_message(message, output)
-
-    async def _wait_out(self, error: RateLimited) -> None:
-        """Sit out a rate limit: at least ``Retry-After``, and never less than one poll interval."""
-        self._record_failure(error)
-        if error.retry_after is not None:
-            delay = max(min(error.retry_after, self.MAX_RETRY_AFTER), self.poll_interval)
-        else:
-            delay = max(self._backoff.next_delay(), self.poll_interval)
-        previous, self._state = self._state, StreamState.BACKING_OFF
-        self.logger.info("rate limited by the exchange: next poll in %.2f s", delay)
-        await asyncio.sleep(delay)
-        self._state = previous
-
     # --- REST -------------------------------------------------------------------------------------
 
     async def _fetch_account_id(self) -> str:
@@ -843,29 +782,29 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
 
     async def _get(self, request: PollRequest) -> Any:
         """A signed GET's decoded reply; an error reply raises (re-measuring the clock once if it blames our time)."""
-        for attempt in (1, 2):
-            status, headers, reply = await self._send("GET", request)
-            if self.is_rate_limited(status, reply):
-                raise RateLimited(
-                    "GET",
-                    request.path,
-                    status,
-                    reply,
-                    self.redact(self.describe_rejection(reply)),
-                    self.retry_after(status, headers, reply),
-                )
-            if not self.is_error_reply(status, reply):
-                return reply
-            reason = self.redact(self.describe_rejection(reply))
-            if self.is_clock_skew(reply):
-                if attempt == 1 and self.SERVER_TIME_PATH is not None and self.auth is not None:
-                    await self.sync_server_time()
-                    continue
-                raise AuthenticationError(reason, clock_skew=True)
-            if self.is_auth_error(reply):
-                raise AuthenticationError(reason)
-            raise ExchangeError("GET", request.path, status, reply, reason)
-        raise AssertionError("unreachable: the second attempt returns or raises")
+        assert self.rest is not None  # rest_url is required
+        return await self.rest.request(
+            "GET", request.path, params=request.params, sign=self._sign_poll, check=self._check_reply
+        )
+
+    def _sign_poll(self, method: str, path: str, params: Mapping[str, str], body: str) -> tuple[str, Mapping[str, str]]:
+        signed_params, headers = self.authenticate_request(method, self.rest_host, path, params)
+        return encode_query(signed_params), headers
+
+    def _check_reply(self, method: str, path: str, reply: RestReply) -> Exception | None:
+        """What a reply means in this exchange's terms: None for a success, else the error to raise."""
+        if self.is_rate_limited(reply.status, reply.body):
+            reason = self.redact(self.describe_rejection(reply.body))
+            retry_after = self.retry_after(reply.status, reply.headers, reply.body)
+            return RateLimited(method, path, reply.status, reply.body, reason, retry_after)
+        if not self.is_error_reply(reply.status, reply.body):
+            return None
+        reason = self.redact(self.describe_rejection(reply.body))
+        if self.is_clock_skew(reply.body):
+            return AuthenticationError(reason, clock_skew=True)
+        if self.is_auth_error(reply.body):
+            return AuthenticationError(reason)
+        return ExchangeError(method, path, reply.status, reply.body, reason)
 
     async def _pages(self, first: PollRequest, parser: Callable[[PollRequest, Any], Page[T]]) -> list[T]:
         """Every row of a paginated reply, following each page's next request to the last page."""
@@ -882,31 +821,11 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
             request = page.next
         return rows
 
-    async def _send(self, method: str, request: PollRequest) -> tuple[int, Mapping[str, str], Any]:
-        if self.rest_url is None:
-            raise RuntimeError(f"{type(self).__name__} was given no rest_url")
-        params, headers = self.authenticate_request(method, self.rest_host, request.path, request.params)
-        query = encode_query(params)
-        # encoded=True: the bytes on the wire are exactly the ones that were signed.
-        url = URL(self.rest_url.rstrip("/") + request.path + (f"?{query}" if query else ""), encoded=True)
-        session = await self.http_session()
-        try:
-            async with session.request(
-                method, url, headers=dict(headers), timeout=aiohttp.ClientTimeout(total=self.rest_timeout)
-            ) as response:
-                text = await response.text()
-                status, reply_headers = response.status, dict(response.headers)
-        except TimeoutError:
-            raise ConnectionLost(f"{method} {request.path}: no reply within {self.rest_timeout:g} s") from None
-        except aiohttp.ClientError as error:
-            raise ConnectionLost(self.redact(f"{method} {request.path} failed: {error}")) from error
-        return status, reply_headers, decode_reply(text)
-
     def _parse(self, parser: Callable[[Any], T], request: PollRequest, reply: Any) -> T:
         try:
             return parser(reply)
         except PARSE_ERRORS as error:
-            self._malformed_frames += 1
+            self.record.malformed_frames += 1
             raise MalformedReply(
                 "GET",
                 request.path,
@@ -914,6 +833,64 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
                 reply,
                 self.redact(f"unexpected reply ({type(error).__name__}: {error}): {self.quote(str(reply), 300)}"),
             ) from error
+
+
+class PollingTransport:
+    """The REST polling transport: polls until one fails, as a WebSocket connection reads until it ends.
+
+    The supervisor records the failure, backs off and runs it again; the account survives, so the first poll
+    after an outage reports what changed during it. A rate limit is sat out here instead: at least its
+    ``Retry-After``, never less than one poll interval.
+    """
+
+    def __init__(self, source: RestPollingDataSource) -> None:
+        self.source = source
+        self.connected = False
+        """The last poll succeeded."""
+
+    async def run(self, output: Outbox[Any], handed_over: None) -> NoReturn:
+        source, record = self.source, self.source.record
+        record.state = StreamState.CONNECTING
+        source.begin_polls()
+        try:
+            while True:
+                try:
+                    poll = await source.poll()
+                except RateLimited as error:
+                    self.connected = False
+                    await self._wait_out(error)
+                    continue
+                record.frame_received()
+                self.connected = True
+                if record.state is not StreamState.STREAMING:
+                    record.start_streaming()
+                    source.logger.info("polling every %g s", source.poll_interval)
+                for message in poll.messages:
+                    if source.classify(message) is not FrameKind.USER_MESSAGE:
+                        record.skip_malformed(encode_message(message), "not a user message")
+                        continue
+                    await source.delivery.deliver(message, output)
+                source.remember(poll)
+                await asyncio.sleep(source.poll_interval)
+        finally:
+            self.connected = False
+
+    async def release(self, handover: None) -> None:
+        """Polls are never handed over."""
+
+    async def close(self) -> None:
+        """Nothing stays open between polls."""
+
+    async def _wait_out(self, error: RateLimited) -> None:
+        source, supervisor = self.source, self.source.supervisor
+        supervisor.failed(error)
+        if error.retry_after is not None:
+            delay = max(min(error.retry_after, source.MAX_RETRY_AFTER), source.poll_interval)
+        else:
+            delay = max(supervisor.backoff.next_delay(), source.poll_interval)
+        previous = source.record.state
+        await supervisor.wait(delay, "rate limited by the exchange: next poll")
+        source.record.state = previous
 
 
 def utc_seconds(moment: float) -> str:

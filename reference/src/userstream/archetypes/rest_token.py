@@ -8,7 +8,7 @@ carries) authenticate their user streams this way. The block owns the mechanics 
   reconnect never reuses one the exchange may have expired or revoked. Whatever refused the old
   token (an HTTP 401 at the upgrade, a subscribe error, a termination frame), the next attempt
   fetches again.
-- **Single flight.** Calls that overlap share one fetch through `SingleFlight`: however many
+- **Single flight.** Calls that overlap share one fetch (`ConnectionCredential`): however many
   reconnects ask at once, the exchange mints one token.
 - **The exchange's terms.** An endpoint and a ping interval in the grant are honoured: the
   connection goes to that endpoint and pings at that rate.
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from userstream.credentials import SingleFlight
+from userstream.credentials import ConnectionCredential
 from userstream.data_source import UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, RestError
 from userstream.frames import ConnectionTarget, encode_message
@@ -77,42 +77,38 @@ class RestTokenDataSource(UserStreamTrackerDataSource):
     """HTTP statuses of the token call that mean the credentials were refused (others: the exchange is unwell)."""
 
     def configure(self) -> None:
-        self._grants: SingleFlight[TokenGrant] = SingleFlight(self.fetch_token)
-        self._grant: TokenGrant | None = None
+        conceal = None if self.auth is None else self.auth.conceal
+        self.grants = ConnectionCredential(self.fetch_token, secret=lambda grant: grant.token, conceal=conceal)
 
     # --- state ------------------------------------------------------------------------------------
 
     @property
     def token_grant(self) -> TokenGrant | None:
         """The grant the current (or last) connection was opened with; None before the first and after `stop()`."""
-        return self._grant
+        return self.grants.current
 
     @property
     def token(self) -> str:
         """The current connection's token, for subscribe messages that carry it (Kraken)."""
-        if self._grant is None:
+        grant = self.grants.current
+        if grant is None:
             raise RuntimeError(f"{type(self).__name__} has no token: connection_target() mints one per connection")
-        return self._grant.token
+        return grant.token
 
     @property
     def tokens_minted(self) -> int:
         """How many token calls were made: one per connection, however many callers overlapped."""
-        return self._grants.fetch_count
+        return self.grants.fetch_count
 
     # --- the block's mechanics --------------------------------------------------------------------
 
     async def connection_target(self) -> ConnectionTarget:
-        grant = await self._grants.get()
-        # One token per connection. Overlapping callers above shared this fetch; dropping it now means
-        # the next connection mints its own, whatever ended this one (expiry, revocation, a drop).
-        self._grants.invalidate()
-        self._grant = grant
-        if self.auth is not None:
-            self.auth.conceal(grant.token)  # it opens the account's stream: never written anywhere
+        # One token per connection, whatever ended the last one (expiry, revocation, a drop).
+        grant = await self.grants.fresh()
         return ConnectionTarget(self.connection_url(grant), ping_interval=grant.ping_interval)
 
     async def fetch_token(self) -> TokenGrant:
-        """Make the signed token call and return its grant. Only `SingleFlight` calls this, never two at once."""
+        """Make the signed token call and return its grant. Only `grants` calls this, never two at once."""
         if not self.TOKEN_PATH:
             raise RuntimeError(f"{type(self).__name__} must set TOKEN_PATH to its exchange's token endpoint")
         try:
@@ -131,7 +127,7 @@ class RestTokenDataSource(UserStreamTrackerDataSource):
         grant = self.parse_token_reply(reply)
         self.logger.info(
             "token minted (#%d)%s",
-            self._grants.fetch_count,
+            self.grants.fetch_count,
             "" if grant.expires_in is None else f", usable for {grant.expires_in:g} s",
         )
         return grant
@@ -148,12 +144,10 @@ class RestTokenDataSource(UserStreamTrackerDataSource):
         return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
 
     def discard_credentials(self) -> None:
-        self._grants.invalidate()
-        self._grant = None
+        self.grants.discard()
 
     async def on_stop(self) -> None:
-        await self._grants.close()
-        self._grant = None
+        await self.grants.close()
 
     # --- exchange specifics: override these --------------------------------------------------------
 

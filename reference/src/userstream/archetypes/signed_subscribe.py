@@ -43,8 +43,10 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from userstream.auth import MarketAuth
+from userstream.conversation import Conversation
 from userstream.data_source import UserStreamTrackerDataSource
 from userstream.frames import SHAPE_ERRORS, FrameKind, OutgoingMessage, encode_message
+from userstream.status import StreamState
 
 if TYPE_CHECKING:
     # cryptography is optional: without it (and its types) the annotations below fall back to Any.
@@ -63,14 +65,13 @@ class ReplyVerdict(enum.Enum):
 class SignedSubscribeDataSource(UserStreamTrackerDataSource):
     """A user stream whose subscribe requests are each signed when sent. See the module docstring for what to fill.
 
-    Each connection gets new signatures: the base loop calls `login_messages` and `subscribe_messages` once per
-    connection, right before sending, and this class builds every signed request there, never earlier. Replies are
-    matched to the requests of the current connection by id where the exchange echoes one, so a stray reply cannot
-    complete a handshake it does not belong to.
+    Each connection gets new signatures: its `SignedRequests` conversation builds every signed request right before
+    it is sent, never earlier. Replies are matched to the requests of that connection by id where the exchange
+    echoes one, so a stray reply cannot complete a handshake it does not belong to; the ids die with the connection.
 
-    This class implements `login_messages`, `subscribe_messages`, `classify`, `describe_rejection`,
-    `is_clock_skew` and `on_stop`; a connector fills in the hooks above instead of overriding them. With
-    ``SIGNED_REQUEST_IS_LOGIN``, ``CHANNELS`` names one request: the loop waits for a single ``AUTH_OK``.
+    This class implements `open_conversation`, `classify`, `describe_rejection` and `is_clock_skew`; a connector
+    fills in the hooks above instead of overriding them. With ``SIGNED_REQUEST_IS_LOGIN``, ``CHANNELS`` names one
+    request: the loop waits for a single ``AUTH_OK``.
     """
 
     CHANNELS: ClassVar[Sequence[str]] = ()
@@ -88,8 +89,6 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
             raise TypeError(
                 f"{type(self).__name__}: a signed login is one request; CHANNELS names {len(self.CHANNELS)}"
             )
-        self._request_ids = itertools.count(1)
-        self._awaiting: dict[Hashable, str] = {}
 
     # --- what a connector fills in ----------------------------------------------------------------------
 
@@ -133,23 +132,13 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
 
     # --- the archetype's mechanics --------------------------------------------------------------------------
 
-    @property
-    def awaiting_replies(self) -> Mapping[Hashable, str]:
-        """Request ids sent on the current connection and not yet answered, with their channels."""
-        return dict(self._awaiting)
-
-    def login_messages(self) -> Sequence[OutgoingMessage]:
-        # The base calls this first on every connection: the place to forget the last connection's requests.
-        self._awaiting.clear()
-        return self._signed_requests() if self.SIGNED_REQUEST_IS_LOGIN else ()
-
-    def subscribe_messages(self) -> Sequence[OutgoingMessage]:
-        return () if self.SIGNED_REQUEST_IS_LOGIN else self._signed_requests()
+    def open_conversation(self) -> Conversation:
+        return SignedRequests(self)
 
     def classify(self, message: Any) -> FrameKind:
         verdict = self.reply_verdict(message)
         if verdict is not None:
-            return self._classify_reply(message, verdict)
+            return self.reply_kind(message, verdict)
         if self.is_stream_end(message):
             return FrameKind.RECONNECT
         if self.is_user_message(message):
@@ -171,25 +160,8 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
         except SHAPE_ERRORS:  # a REST error body of another shape
             return False
 
-    async def on_stop(self) -> None:
-        self._awaiting.clear()
-        self._request_ids = itertools.count(1)
-
-    def _signed_requests(self) -> list[OutgoingMessage]:
-        requests = []
-        for channel in self.CHANNELS:
-            request_id = next(self._request_ids)
-            self._awaiting[request_id] = channel
-            requests.append(self.signed_subscribe(channel, request_id))
-        return requests
-
-    def _classify_reply(self, message: Any, verdict: ReplyVerdict) -> FrameKind:
-        request_id = self.reply_id(message)
-        if request_id is not None:
-            if request_id not in self._awaiting:
-                # Answers nothing sent on this connection: it must not complete (or fail) this handshake.
-                return FrameKind.CONTROL
-            del self._awaiting[request_id]
+    def reply_kind(self, message: Any, verdict: ReplyVerdict) -> FrameKind:
+        """What a reply to a signed request means (before its conversation checks that it answers one of its own)."""
         if verdict is ReplyVerdict.ACCEPTED:
             return FrameKind.AUTH_OK if self.SIGNED_REQUEST_IS_LOGIN else FrameKind.SUBSCRIBED
         if self.SIGNED_REQUEST_IS_LOGIN or self._blames_credentials(message):
@@ -209,6 +181,45 @@ class SignedSubscribeDataSource(UserStreamTrackerDataSource):
             return self.rejection_code(message)
         except SHAPE_ERRORS:
             return None
+
+
+_REPLY_KINDS = (FrameKind.AUTH_OK, FrameKind.SUBSCRIBED, FrameKind.AUTH_REJECTED, FrameKind.SUBSCRIBE_REJECTED)
+
+
+class SignedRequests(Conversation):
+    """One connection's signed requests: signed as they are built, and the ids of those not yet answered."""
+
+    def __init__(self, source: SignedSubscribeDataSource) -> None:
+        super().__init__(source)
+        self.source = source
+        self._request_ids = itertools.count(1)
+        self.awaiting: dict[Hashable, str] = {}
+        """Request ids sent on this connection and not yet answered, with their channels."""
+
+    def login_messages(self) -> Sequence[OutgoingMessage]:
+        return self._signed_requests() if self.source.SIGNED_REQUEST_IS_LOGIN else ()
+
+    def subscribe_messages(self) -> Sequence[OutgoingMessage]:
+        return () if self.source.SIGNED_REQUEST_IS_LOGIN else self._signed_requests()
+
+    def interpret(self, kind: FrameKind, message: Any, phase: StreamState) -> FrameKind:
+        if kind not in _REPLY_KINDS:
+            return kind
+        request_id = self.source.reply_id(message)
+        if request_id is None:
+            return kind
+        if request_id not in self.awaiting:
+            return FrameKind.CONTROL  # answers nothing sent on this connection: it must not complete (or fail) it
+        del self.awaiting[request_id]
+        return kind
+
+    def _signed_requests(self) -> list[OutgoingMessage]:
+        requests = []
+        for channel in self.source.CHANNELS:
+            request_id = next(self._request_ids)
+            self.awaiting[request_id] = channel
+            requests.append(self.source.signed_subscribe(channel, request_id))
+        return requests
 
 
 def sorted_query(params: Mapping[str, Any]) -> str:

@@ -44,7 +44,7 @@ import pytest_asyncio
 from userstream.account import AccountState
 from userstream.auth import MarketAuth
 from userstream.backoff import ReconnectPolicy
-from userstream.data_source import UserStreamTrackerDataSource, WebSocketFactory
+from userstream.data_source import UserStreamTrackerDataSource
 from userstream.errors import AuthenticationError, SubscriptionError
 from userstream.events import (
     EventSource,
@@ -61,6 +61,7 @@ from userstream.testing.checklist import checks
 from userstream.testing.dialect import ClientIntent, Credentials, Dialect
 from userstream.testing.fake_exchange import Connection, FakeExchange
 from userstream.timings import StreamTimings
+from userstream.websocket_transport import WebSocketFactory
 
 __all__ = [
     "TEST_RECONNECT",
