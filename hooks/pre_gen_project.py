@@ -53,6 +53,7 @@ DEPENDENCY_MODULES = frozenset(
         "idna",
         "iniconfig",
         "jinja2",
+        "msgspec",
         "multidict",
         "orjson",
         "packaging",

@@ -35,6 +35,9 @@ def plain(value: Decimal) -> Decimal:
 
 def amount(text: str) -> Decimal:
     """One of Binance's amounts, read without the zeros its 8 decimals pad it with."""
+    if "." in text and "e" not in text and "E" not in text:
+        # Binance's own form ("100.00000000"): the zeros come off the text, which costs a third of the arithmetic.
+        return Decimal(text.rstrip("0").rstrip("."))
     return plain(Decimal(text))
 
 

@@ -6,6 +6,7 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 from userstream import BalanceUpdate, FrameKind, OrderStatus, OrderUpdate, StreamState, TradeFill
 from userstream.testing.dialects.binance import DocumentedFrames as messages
@@ -200,8 +201,8 @@ def test_a_new_order_is_the_order_as_it_now_stands() -> None:
 def test_an_execution_is_the_fill_then_the_order_and_the_fee_is_what_was_paid() -> None:
     fill, order = parse_push(messages.FILL)
     assert fill == FILL
-    assert order == OrderUpdate(
-        **{**ORDER.__dict__, "status": OrderStatus.FILLED, "filled_quantity": Decimal(1), "updated_at": 1795568753127}
+    assert order == msgspec.structs.replace(
+        ORDER, status=OrderStatus.FILLED, filled_quantity=Decimal(1), updated_at=1795568753127
     )
 
 

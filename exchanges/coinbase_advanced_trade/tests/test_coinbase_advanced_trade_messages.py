@@ -2,10 +2,10 @@
 
 import base64
 import json
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
@@ -226,7 +226,7 @@ def test_the_snapshot_reads_every_reply_and_keeps_only_finished_orders_of_the_hi
         read_at=1795587954000,
     )
     assert snapshot.balances["USD"].total == Decimal(1000)
-    assert snapshot.open_orders == {OPEN_ORDER.exchange_order_id: replace(OPEN_ORDER, updated_at=None)}
+    assert snapshot.open_orders == {OPEN_ORDER.exchange_order_id: msgspec.structs.replace(OPEN_ORDER, updated_at=None)}
     assert [(order.exchange_order_id, order.status) for order in snapshot.closed_orders] == [
         ("0000-000000-000002", OrderStatus.FILLED)
     ]

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TypeVar
+
+import msgspec
 
 from userstream.events import AccountEvent, BalanceUpdate, EventSource, OrderUpdate, TradeFill
 
@@ -137,7 +139,9 @@ class AccountState:
 
     def apply(self, event: AccountEvent) -> bool:
         """Apply one event; True if it changed the state (so consumers should see it), False if it was old news."""
-        if isinstance(event, TradeFill):
+        if type(event) is OrderUpdate:  # the exact types first: this runs for every event of a typed stream
+            return self._apply_order(event)
+        if type(event) is TradeFill or isinstance(event, TradeFill):
             return self._apply_fill(event)
         if isinstance(event, OrderUpdate):
             return self._apply_order(event)
@@ -171,17 +175,18 @@ class AccountState:
     def _apply_all(self, events: Iterable[AccountEvent]) -> list[AccountEvent]:
         applied: list[AccountEvent] = []
         for event in events:
-            marked = replace(event, source=EventSource.RECONCILIATION)
+            marked = msgspec.structs.replace(event, source=EventSource.RECONCILIATION)
             if self.apply(marked):
                 applied.append(marked)
         return applied
 
     def _apply_fill(self, fill: TradeFill) -> bool:
         key = (fill.symbol, fill.trade_id)
-        if key in self._fills:
+        fills = self._fills
+        if key in fills:
             return False
         self._symbols.add(fill.symbol)
-        _remember(self._fills, key, None, self._remember)
+        _remember(fills, key, None, self._remember)
         return True
 
     def _apply_order(self, update: OrderUpdate) -> bool:
@@ -224,7 +229,7 @@ def _is_older(update: OrderUpdate, known: OrderUpdate) -> bool:
 
 
 def _remember(memory: OrderedDict[K, V], key: K, value: V, limit: int) -> None:
+    """Remember ``key`` (one not in ``memory``: the callers check), forgetting the oldest past ``limit``."""
     memory[key] = value
-    memory.move_to_end(key)
-    while len(memory) > limit:
+    if len(memory) > limit:
         memory.popitem(last=False)

@@ -164,6 +164,10 @@ class UserStreamTrackerDataSource(abc.ABC):
                 is_clock_skew=self.is_clock_skew,
                 sync_clock=self.sync_server_time if self.SERVER_TIME_PATH and auth is not None else None,
             )
+        self.frame_decoder: Callable[[str | bytes], Any] = (
+            self.decode_frame if _overrides(self, "decode_frame") else decode_frame
+        )
+        """`decode_frame`, or the decoder itself when the connector keeps the default: no Python call between."""
         self.configure()
         self.transport: Transport[Any] = self.open_transport(websocket_factory)
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from typing import Any
+
+import msgspec
 
 from userstream.account import AccountSnapshot, AccountState, SnapshotScope
 from userstream.backoff import Backoff
@@ -341,7 +342,7 @@ class Reconciler:
                 failures,
                 reason,
             )
-            return replace(order, status=OrderStatus.UNKNOWN)
+            return msgspec.structs.replace(order, status=OrderStatus.UNKNOWN)
         self._lookup_failures.pop(order_id, None)
         return found
 

@@ -287,7 +287,7 @@ class WebSocketTransport:
         nothing, no parsing; pings, pongs, binary frames and a handover's frames take the general path.
         """
         receive = link.websocket.receive
-        decode, classify = self.connector.decode_frame, self.connector.classify
+        decode, classify = self.connector.frame_decoder, self.connector.classify
         delivery, record = self.delivery, self.record
         push, room = output.push, output.room
         apply_events = delivery.apply_account_events if delivery.parse is not None else None

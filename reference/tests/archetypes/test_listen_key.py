@@ -13,11 +13,12 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from unittest.mock import ANY
 
 import aiohttp
+import msgspec
 import pytest
 from binance_futures.binance_futures_api_user_stream_data_source import BinanceFuturesAPIUserStreamDataSource
 from binance_futures.binance_futures_auth import BinanceFuturesAuth
@@ -563,7 +564,7 @@ async def test_the_futures_account_answers_signed_requests_only(venue: Venue) ->
     assert refusals == [(401, -2014), (400, -1022), (400, -1021), (200, None)]
 
     with pytest.raises(RestError) as unknown:
-        await data_source.fetch_order(replace(order.as_update(), exchange_order_id="1"))
+        await data_source.fetch_order(msgspec.structs.replace(order.as_update(), exchange_order_id="1"))
     assert (unknown.value.status, unknown.value.body) == (400, {"code": -2013, "msg": "Order does not exist."})
 
 

@@ -16,11 +16,11 @@ from stream_helpers import FAST_RECONNECT, client_tasks, eventually, next_messag
 
 from userstream import FrameKind, OrderStatus, OrderUpdate, StreamState, TradeFill
 from userstream.archetypes.rest_polling import (
-    PolledAccount,
     AwaitedFills,
     Balance,
     Fill,
     Order,
+    PolledAccount,
     PollRequest,
     diff_snapshots,
     expect_fills,

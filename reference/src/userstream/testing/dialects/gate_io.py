@@ -40,6 +40,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import unquote_plus
 
+import msgspec
+
 from userstream.account import AccountSnapshot
 from userstream.events import OrderStatus
 from userstream.testing.accounts import ExchangeAccount
@@ -458,7 +460,7 @@ class GateIoAccount(Ledger):
 
     def truth(self) -> AccountSnapshot:
         truth = super().truth()
-        fills = [replace(fill, trade_id=f"{fill.symbol}:{fill.trade_id}") for fill in truth.fills]
+        fills = [msgspec.structs.replace(fill, trade_id=f"{fill.symbol}:{fill.trade_id}") for fill in truth.fills]
         return replace(truth, fills=fills)
 
     # --- the exchange's shapes --------------------------------------------------------------------------------
