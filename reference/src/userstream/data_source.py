@@ -46,6 +46,9 @@ from userstream.websocket_transport import WebSocketFactory, WebSocketTransport
 ConnectionJob = Callable[[], Coroutine[Any, Any, None]]
 """Background work that lives exactly as long as one connection (a listen-key keepalive)."""
 
+_JITTER = random.Random()
+"""The backoff jitter's source unless a test gives its own: one for every data source (a generator's state is
+2.5 KiB, and a thousand trackers need no thousand of them)."""
 _SHORTEST_CONCEALED_HEADER = 16
 """Signed-header values this long are concealed; shorter ones are timestamps and versions."""
 
@@ -122,7 +125,7 @@ class UserStreamTrackerDataSource(abc.ABC):
         self._session = session
         self._owns_session = session is None
         self._listener: asyncio.Task[Any] | None = None
-        rng = rng or random.Random()
+        rng = rng or _JITTER
         self.record = StreamRecord(self.logger, self.quote)
         self._account = AccountState()
         self.reconciler = Reconciler(

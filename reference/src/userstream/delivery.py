@@ -44,7 +44,8 @@ class Delivery:
         self._complete = complete
         self._logger = logger
         self._describe = describe
-        self._completing: asyncio.Queue[tuple[Any, Sequence[AccountEvent]]] = asyncio.Queue()
+        self._completing: asyncio.Queue[tuple[Any, Sequence[AccountEvent]]] | None = None
+        """Messages waiting for `Completion`, made with the first (most connectors complete nothing)."""
         self._completer: asyncio.Task[None] | None = None
         self.messages_queued = 0
         self.unparsed_messages = 0
@@ -80,9 +81,11 @@ class Delivery:
             self._reconciler.request(ReconcileReason.UNREADABLE_MESSAGE)
             return None
         if self._complete is not None:
+            if self._completing is None:
+                self._completing = asyncio.Queue()
             self._completing.put_nowait((message, events))
             if self._completer is None:
-                self._completer = asyncio.create_task(self._run_completions(self._complete))
+                self._completer = asyncio.create_task(self._run_completions(self._complete, self._completing))
             return None
         if not events:
             return None
@@ -95,14 +98,17 @@ class Delivery:
             completer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await completer
-        if not self._completing.empty():
-            while not self._completing.empty():
-                self._completing.get_nowait()
+        waiting = self._completing
+        if waiting is not None and not waiting.empty():
+            while not waiting.empty():
+                waiting.get_nowait()
             self._reconciler.request(ReconcileReason.REQUESTED)
 
-    async def _run_completions(self, complete: Completion) -> None:
+    async def _run_completions(
+        self, complete: Completion, waiting: asyncio.Queue[tuple[Any, Sequence[AccountEvent]]]
+    ) -> None:
         while True:
-            message, events = await self._completing.get()
+            message, events = await waiting.get()
             try:
                 completed = await complete(message, events)
             except Exception as error:  # noqa: BLE001 - as for a parser: the account is reconciled instead

@@ -42,7 +42,8 @@ class Outbox(Generic[T]):
         self._warning_depth = warning_depth
         self._logger = logger
         self._held: deque[T] = deque()
-        self._room = asyncio.Event()
+        self._room: asyncio.Event | None = None
+        """Set when the held items are back within ``hold_limit``; made when a reader first has to wait."""
         self._drainer: asyncio.Task[None] | None = None
         self._warned = False
 
@@ -79,6 +80,8 @@ class Outbox(Generic[T]):
     async def room(self) -> None:
         """Wait until no more than ``hold_limit`` items are held."""
         while len(self._held) > self._hold_limit:
+            if self._room is None:
+                self._room = asyncio.Event()
             self._room.clear()
             await self._room.wait()
 
@@ -105,7 +108,7 @@ class Outbox(Generic[T]):
                 # Peek, then pop once it is on the queue: a cancelled put leaves the item held, not lost.
                 await self.queue.put(self._held[0])
                 self._held.popleft()
-                if len(self._held) <= self._hold_limit:
+                if len(self._held) <= self._hold_limit and self._room is not None:
                     self._room.set()
         finally:
             if self._drainer is asyncio.current_task():
