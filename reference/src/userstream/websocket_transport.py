@@ -272,7 +272,6 @@ class WebSocketTransport:
             if kind is FrameKind.USER_MESSAGE:
                 await self.delivery.deliver(message, output)
                 continue
-            kind = link.conversation.interpret(kind, message, link.phase)
             await self._obey(link, kind, message)
             if kind is until:
                 seen += 1
@@ -315,6 +314,7 @@ class WebSocketTransport:
                 if kind is FrameKind.MALFORMED:
                     record.skip_malformed(frame.data, "unexpected shape")
                     continue
+                kind = link.conversation.interpret(kind, message, link.phase)
             else:
                 handled = await self._accept_frame(link, frame)
                 if handled is None:
@@ -323,11 +323,12 @@ class WebSocketTransport:
                 if kind is user_message:
                     await delivery.deliver(message, output)
                     continue
-            await self._obey(link, link.conversation.interpret(kind, message, link.phase), message)
+            await self._obey(link, kind, message)
 
     async def _accept_frame(self, link: Link, frame: aiohttp.WSMessage) -> tuple[FrameKind, Any] | None:
-        """Any frame, the general path: its kind and message, or None for pings, pongs, malformed frames and a
-        handover's echoes. Raises `ConnectionLost` for a close or an error."""
+        """Any frame, the general path: its kind as the connection's conversation reads it in the connection's
+        phase, and its message; None for pings, pongs, malformed frames and a handover's echoes. Raises
+        `ConnectionLost` for a close or an error."""
         websocket = link.websocket
         if frame.type in _CLOSING_TYPES:
             code = websocket.close_code
@@ -341,8 +342,8 @@ class WebSocketTransport:
         if frame.type is aiohttp.WSMsgType.PONG:
             return None
         try:
-            message = self.connector.decode_frame(frame.data)
-            kind = self.connector.classify(message)
+            message = self.connector.frame_decoder(frame.data)
+            kind = link.conversation.frame_kind(message, link.phase)
         except SHAPE_ERRORS as error:
             self.record.skip_malformed(frame.data, f"{type(error).__name__}: {error}")
             return None
