@@ -446,9 +446,9 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
         self.poll_interval = self.POLL_INTERVAL if poll_interval is None else poll_interval
         if not self.poll_interval > 0:
             raise ValueError(f"poll_interval must be a positive number of seconds, got {self.poll_interval!r}")
-        self.rest_timeout = self.REST_TIMEOUT if rest_timeout is None else rest_timeout
         assert self.rest is not None  # rest_url is checked above
-        self.rest.timeout = self.rest_timeout
+        if rest_timeout is not None:
+            self.rest.timeout = rest_timeout  # the one REST client's, for every request of every poll
         self.rest_host = urlsplit(rest_url).netloc.lower()
         self._fixed_account_id = account_id
         self._account_id_lookup = SingleFlight(self._fetch_account_id)
