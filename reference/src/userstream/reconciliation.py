@@ -33,7 +33,7 @@ from userstream.account import AccountSnapshot, AccountState, SnapshotScope
 from userstream.backoff import Backoff
 from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate, Reconciled, ReconcileReason
 from userstream.outbox import Logger, Outbox
-from userstream.rest import RateLimited
+from userstream.rest import MAX_RETRY_AFTER, RateLimited
 
 SnapshotFetcher = Callable[[SnapshotScope], Awaitable[AccountSnapshot]]
 OrderFetcher = Callable[[OrderUpdate], Awaitable[OrderUpdate]]
@@ -43,8 +43,6 @@ Deliver = Callable[[Any], Awaitable[None]]
 
 LOOKUP_ATTEMPTS = 3
 MAX_BUFFERED_EVENTS = 100_000
-MAX_RETRY_AFTER = 300.0
-"""A longer ``Retry-After`` is capped: a buggy header must not hold a gap open for hours."""
 HISTORY_OVERLAP = 60.0
 """Seconds of history read from before the gap started: covers clock differences and events still in flight
 when the last frame arrived. What is read twice is recognised (by trade id, by an order's final state)."""

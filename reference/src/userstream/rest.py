@@ -24,6 +24,10 @@ from userstream.frames import decode_reply
 REST_FAILURES = (RestError, ConnectionLost, aiohttp.ClientError, OSError, TimeoutError)
 """What a REST call can fail with: an error reply, or no reply (refused, reset, timed out)."""
 
+MAX_RETRY_AFTER = 300.0
+"""Seconds: a longer ``Retry-After`` is capped, so a buggy header cannot silence a stream or hold a gap open
+for hours. The reconciler and the poller both wait out a rate limit up to this."""
+
 Signer = Callable[[str, str, Mapping[str, str], str], tuple[str, Mapping[str, str]]]
 """``(method, path, params, body)`` to ``(query string exactly as sent, headers)``, signed now."""
 

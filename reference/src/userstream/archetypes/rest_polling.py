@@ -90,7 +90,15 @@ from userstream.errors import AuthenticationError
 from userstream.events import AccountEvent, BalanceUpdate, OrderStatus, OrderUpdate, TradeFill
 from userstream.frames import PARSE_ERRORS, FrameKind, encode_message
 from userstream.outbox import Outbox
-from userstream.rest import ExchangeError, MalformedReply, RateLimited, RestReply, encode_query, parse_retry_after
+from userstream.rest import (
+    MAX_RETRY_AFTER,
+    ExchangeError,
+    MalformedReply,
+    RateLimited,
+    RestReply,
+    encode_query,
+    parse_retry_after,
+)
 from userstream.status import StreamState
 from userstream.timings import StreamTimings
 from userstream.transport import Transport
@@ -396,7 +404,7 @@ class RestPollingDataSource(UserStreamTrackerDataSource):
     POLL_INTERVAL: ClassVar[float] = 2.0
     """Seconds between the end of one successful poll and the start of the next."""
     DEFAULT_RECONNECT: ClassVar[ReconnectPolicy] = ReconnectPolicy(initial_delay=1.0, max_delay=60.0)
-    MAX_RETRY_AFTER: ClassVar[float] = 300.0
+    MAX_RETRY_AFTER: ClassVar[float] = MAX_RETRY_AFTER
     """A longer ``Retry-After`` is capped: a buggy header must not silence the stream for hours."""
     CLOSED_LOOKUP_ATTEMPTS: ClassVar[int] = 3
     """Polls on which a vanished order's detail may be missing before it is reported closed with status unknown."""
