@@ -135,17 +135,20 @@ class GcPauses:
 
 
 async def consume(
-    tracker: UserStreamTracker, tally: Tally, reconciled: asyncio.Event, streaming: asyncio.Event
+    tracker: UserStreamTracker, tally: Tally, reconciled: asyncio.Future[None], streaming: asyncio.Future[None]
 ) -> None:
-    """A bot's reader of one ``user_stream``. ``reconciled`` is set by userstream's notice that the account was
-    read (so the tracker is subscribed), ``streaming`` by the first message from the exchange."""
+    """A bot's reader of one ``user_stream``. ``reconciled`` is done at userstream's notice that the account was
+    read (so the tracker is subscribed), ``streaming`` at the first message from the exchange. Futures, not
+    `asyncio.Event`s: an event's waiter queue would add 0.7 KiB to every tracker's measured memory."""
     queue = tracker.user_stream
     while True:
         message = await queue.get()
         if is_gap_marker(message):
-            reconciled.set()
+            if not reconciled.done():
+                reconciled.set_result(None)
             continue
-        streaming.set()
+        if not streaming.done():
+            streaming.set_result(None)
         tally.record(message)
 
 
@@ -171,8 +174,8 @@ class Fleet:
 
     trackers: list[UserStreamTracker] = field(default_factory=list)
     consumers: list[asyncio.Task[None]] = field(default_factory=list)
-    reconciled: list[asyncio.Event] = field(default_factory=list)
-    streaming: list[asyncio.Event] = field(default_factory=list)
+    reconciled: list[asyncio.Future[None]] = field(default_factory=list)
+    streaming: list[asyncio.Future[None]] = field(default_factory=list)
 
     async def connect(
         self, server: FeedServer, session: aiohttp.ClientSession, count: int, rate: float, tally: Tally
@@ -187,7 +190,8 @@ class Fleet:
                 )
                 tracker = UserStreamTracker(source)
                 await tracker.start()
-                reconciled, streaming = asyncio.Event(), asyncio.Event()
+                loop = asyncio.get_running_loop()
+                reconciled, streaming = loop.create_future(), loop.create_future()
                 self.consumers.append(asyncio.create_task(consume(tracker, tally, reconciled, streaming)))
                 self.trackers.append(tracker)
                 self.reconciled.append(reconciled)
@@ -198,12 +202,12 @@ class Fleet:
         """Wait until every tracker has delivered a message from the exchange."""
         await self._all_set(self.streaming, "delivered a message", 0)
 
-    async def _all_set(self, events: list[asyncio.Event], what: str, first: int) -> None:
+    async def _all_set(self, events: list[asyncio.Future[None]], what: str, first: int) -> None:
         try:
             async with asyncio.timeout(BATCH_TIMEOUT):
-                await asyncio.gather(*(event.wait() for event in events))
+                await asyncio.gather(*(asyncio.shield(event) for event in events))
         except TimeoutError:
-            stuck = [index for index, event in enumerate(events, first) if not event.is_set()]
+            stuck = [index for index, event in enumerate(events, first) if not event.done()]
             status = self.trackers[stuck[0]].status
             raise RuntimeError(
                 f"{len(stuck)} of {len(events)} trackers (from tracker {first}) have not {what} after "

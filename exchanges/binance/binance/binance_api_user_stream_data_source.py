@@ -42,6 +42,12 @@ class BinanceAPIUserStreamDataSource(SignedSubscribeDataSource):
         return {"id": request_id, "method": channel, "params": self.auth.signed_params()}
 
     def classify(self, message: Any) -> FrameKind:
+        # The subscription's events first: they are nearly every frame, and no reply carries a top-level
+        # "subscriptionId" (a reply nests it in "result"), so asking this first cannot mistake a reply for one.
+        if self.is_stream_end(message):
+            return FrameKind.RECONNECT
+        if self.is_user_message(message):
+            return FrameKind.USER_MESSAGE
         # A connection event: the server is about to shut down and goes on delivering until it does.
         if "subscriptionId" not in message and message.get("event", {}).get("e") == CONSTANTS.SERVER_SHUTDOWN_EVENT:
             return FrameKind.CLOSING_SOON

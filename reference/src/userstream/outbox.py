@@ -41,7 +41,8 @@ class Outbox(Generic[T]):
         self._hold_limit = hold_limit
         self._warning_depth = warning_depth
         self._logger = logger
-        self._held: deque[T] = deque()
+        self._held: deque[T] | None = None
+        """Items waiting behind a full queue, in order; made when the first must wait (a deque is 0.7 KiB)."""
         self._room: asyncio.Event | None = None
         """Set when the held items are back within ``hold_limit``; made when a reader first has to wait."""
         self._drainer: asyncio.Task[None] | None = None
@@ -50,11 +51,11 @@ class Outbox(Generic[T]):
     @property
     def depth(self) -> int:
         """Items waiting for the consumer: on the queue, or held until it has room."""
-        return self.queue.qsize() + len(self._held)
+        return self.queue.qsize() + self.held
 
     @property
     def held(self) -> int:
-        return len(self._held)
+        return 0 if self._held is None else len(self._held)
 
     def push(self, item: T) -> bool:
         """Deliver ``item`` after every item before it, without waiting; True once the caller should wait (`room`).
@@ -72,6 +73,8 @@ class Outbox(Generic[T]):
                 if warning_depth is not None and (self._warned or self.queue.qsize() >= warning_depth):
                     self._watch_depth()
                 return False
+        if self._held is None:
+            self._held = deque()
         self._held.append(item)
         self.resume()
         self._watch_depth()
@@ -79,7 +82,7 @@ class Outbox(Generic[T]):
 
     async def room(self) -> None:
         """Wait until no more than ``hold_limit`` items are held."""
-        while len(self._held) > self._hold_limit:
+        while self.held > self._hold_limit:
             if self._room is None:
                 self._room = asyncio.Event()
             self._room.clear()
@@ -104,11 +107,12 @@ class Outbox(Generic[T]):
 
     async def _drain(self) -> None:
         try:
-            while self._held:
+            held = self._held
+            while held:
                 # Peek, then pop once it is on the queue: a cancelled put leaves the item held, not lost.
-                await self.queue.put(self._held[0])
-                self._held.popleft()
-                if len(self._held) <= self._hold_limit and self._room is not None:
+                await self.queue.put(held[0])
+                held.popleft()
+                if len(held) <= self._hold_limit and self._room is not None:
                     self._room.set()
         finally:
             if self._drainer is asyncio.current_task():

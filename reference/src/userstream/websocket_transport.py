@@ -10,6 +10,7 @@ the `StreamRecord` and, through the `Delivery`, the queue and the account.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -57,8 +58,9 @@ class Link:
     """Its phase is the stream's (a successor being subscribed beside a streaming predecessor is not, until it
     takes over)."""
     phase: StreamState = StreamState.CONNECTING
-    closing_soon: asyncio.Event = field(default_factory=asyncio.Event)
-    """The exchange announced the connection's end (`FrameKind.CLOSING_SOON`)."""
+    closing_soon: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    """Done once the exchange announced the connection's end (`FrameKind.CLOSING_SOON`). A future, not an
+    `asyncio.Event`: it is set once, and an event's waiter queue costs 0.7 KiB per connection."""
     overlap: Overlap | None = None
     """While it and the other connection of a handover are both subscribed: what each has delivered."""
     side: Side = Side.PREDECESSOR
@@ -112,7 +114,7 @@ class WebSocketTransport:
                 link.overlap.predecessor_closed()
                 link.overlap_ends = asyncio.get_running_loop().time() + link.timings.handover_overlap
         self._current = link
-        subscribed = asyncio.Event()
+        subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         async def converse() -> None:
             if handed_over is None:
@@ -120,18 +122,17 @@ class WebSocketTransport:
             self._enter(link, StreamState.STREAMING)
             self.record.start_streaming()
             self._logger.info("streaming")
-            subscribed.set()
+            subscribed.set_result(None)
             await self._stream(link, output)
 
         async def reconcile() -> None:
             # Only once subscribed: a snapshot taken earlier could miss what happens before the stream starts.
-            await subscribed.wait()
+            await asyncio.shield(subscribed)  # shielded: a cancelled waiter must not cancel it for the others
             await self.reconciler.run(output.put)
 
         tasks = {
             asyncio.create_task(converse()),
-            asyncio.create_task(self._watch(link)),
-            asyncio.create_task(self._keep_alive(link.websocket, link.timings.ping_interval)),
+            asyncio.create_task(self._keep_time(link, watch=True)),
             *(asyncio.create_task(job()) for job in self.connector.connection_jobs()),
         }
         if self.reconciler.enabled:
@@ -369,9 +370,9 @@ class WebSocketTransport:
             raise SubscriptionError(connector.describe_rejection(message))
         if kind is FrameKind.RECONNECT:
             raise ServerRequestedReconnect(connector.describe_rejection(message))
-        if kind is FrameKind.CLOSING_SOON and not link.closing_soon.is_set():
+        if kind is FrameKind.CLOSING_SOON and not link.closing_soon.done():
             self._logger.info("the exchange will close this connection soon: %s", connector.describe_rejection(message))
-            link.closing_soon.set()
+            link.closing_soon.set_result(None)
 
     async def _resync_clock_after_rejection(self) -> None:
         """Re-measure the clock offset; a failure is logged, so the exchange's rejection stays the reported error."""
@@ -385,40 +386,51 @@ class WebSocketTransport:
 
     # --- beside the reader: the watchdog, the keepalive, the successor -------------------------------
 
-    async def _watch(self, link: Link) -> None:
-        """End the connection once no frame has arrived for ``stale_after``: one timer per connection, re-armed
-        from the time of its last frame, so a frame costs the reader one clock reading and no timer."""
-        stale_after = link.timings.stale_after
+    async def _keep_time(self, link: Link, *, watch: bool) -> None:
+        """The connection's one timer: a ping every ``ping_interval`` and, when ``watch``, the watchdog, which ends
+        the connection once no frame has arrived for ``stale_after``. It is re-armed from the time of the last
+        frame, so a frame costs the reader one clock reading and no timer. A ping that fails stops the pings (the
+        reader sees the same failure on its next receive; it owns the reconnect), not the watchdog."""
+        stale_after, ping_interval = link.timings.stale_after, link.timings.ping_interval
+        next_ping: float | None = time.monotonic() + ping_interval
         while True:
-            self.record.measure_wall_clock()  # the wall clock may have been stepped since the last turn
-            silent_for = time.monotonic() - link.last_frame_at
-            if silent_for >= stale_after:
-                raise StaleConnection(f"no frame for {stale_after:g} s; the connection is stale")
-            await asyncio.sleep(stale_after - silent_for)
+            now = time.monotonic()
+            wake = math.inf
+            if watch:
+                self.record.measure_wall_clock()  # the wall clock may have been stepped since the last turn
+                if now - link.last_frame_at >= stale_after:
+                    raise StaleConnection(f"no frame for {stale_after:g} s; the connection is stale")
+                wake = link.last_frame_at + stale_after
+            if next_ping is not None and now >= next_ping:
+                next_ping = now + ping_interval if await self._ping(link.websocket) else None
+            if next_ping is not None:
+                wake = min(wake, next_ping)
+            if wake == math.inf:
+                return  # nothing left to time: a successor whose ping failed, before it takes over
+            await asyncio.sleep(wake - time.monotonic())
 
-    async def _keep_alive(self, websocket: WebSocketLike, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            ping = self.connector.ping_message()
-            try:
-                if ping is None:
-                    await websocket.ping()
-                else:
-                    await websocket.send_str(encode_message(ping))
-            except (ConnectionError, aiohttp.ClientError) as error:
-                # The reader sees the same failure on its next receive; it owns the reconnect.
-                self._logger.debug("ping failed: %s", error)
-                return
+    async def _ping(self, websocket: WebSocketLike) -> bool:
+        """Send one ping; False if the connection refused it."""
+        ping = self.connector.ping_message()
+        try:
+            if ping is None:
+                await websocket.ping()
+            else:
+                await websocket.send_str(encode_message(ping))
+        except (ConnectionError, aiohttp.ClientError) as error:
+            self._logger.debug("ping failed: %s", error)
+            return False
+        return True
 
-    async def _succeed(self, link: Link, output: Outbox[Any], subscribed: asyncio.Event) -> Link | None:
+    async def _succeed(self, link: Link, output: Outbox[Any], subscribed: asyncio.Future[None]) -> Link | None:
         """Once the exchange announces this connection's end (or it reaches `MAX_CONNECTION_AGE`), open and
         subscribe its successor while it still delivers; None if that fails (the connection then goes on until
         the exchange closes it, and the reconnect after that reconciles as usual)."""
-        await subscribed.wait()
+        await asyncio.shield(subscribed)
         max_age = self.connector.MAX_CONNECTION_AGE
         try:
             async with asyncio.timeout(max_age):
-                await link.closing_soon.wait()
+                await asyncio.shield(link.closing_soon)
             self._logger.info("the exchange announced this connection's end: opening its successor")
         except TimeoutError:
             self._logger.info("the connection is %g s old: replacing it", max_age)
@@ -430,7 +442,7 @@ class WebSocketTransport:
             self._logger.warning("could not open a successor connection: %s", self.connector.redact(str(error)))
             return None
         successor.overlap, successor.side = overlap, Side.SUCCESSOR
-        keep_alive = asyncio.create_task(self._keep_alive(successor.websocket, successor.timings.ping_interval))
+        keep_alive = asyncio.create_task(self._keep_time(successor, watch=False))
         try:
             # Its watchdog starts once it takes over; until then the handshake's timeout bounds a silent successor.
             await self._handshake(successor, output)
