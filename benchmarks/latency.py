@@ -84,9 +84,9 @@ class Instruments:
         """Why the message sent at ``sent_ns`` and delivered at ``delivered_ns`` was slow; see the docstring."""
         if any(start < delivered_ns and end > sent_ns for start, end in self.collections):
             return "gc"
-        stall_ns, cpu_ns = 0, 0
-        first = max(bisect.bisect_left(self.ticks, (sent_ns, 0)) - 1, 0)
-        for (wall, cpu), (next_wall, next_cpu) in zip(self.ticks[first:], self.ticks[first + 1 :], strict=False):
+        ticks, stall_ns, cpu_ns = self.ticks, 0, 0
+        for index in range(max(bisect.bisect_left(ticks, (sent_ns, 0)) - 1, 0), len(ticks) - 1):
+            (wall, cpu), (next_wall, next_cpu) = ticks[index], ticks[index + 1]
             if wall > delivered_ns:
                 break
             if next_wall - wall > stall_ns:
