@@ -13,10 +13,12 @@ import logging
 import math
 import os
 import platform
+import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from _binance_feed import CLOCK_TICKS_PER_SECOND, FeedServer
 
@@ -30,12 +32,15 @@ from binance.binance_api_user_stream_data_source import (  # type: ignore[import
 )
 from binance.binance_auth import BinanceAuth  # type: ignore[import-not-found,unused-ignore]  # noqa: E402
 
+T = TypeVar("T")
+
 __all__ = [
     "BinanceAPIUserStreamDataSource",
     "BinanceAuth",
     "ForeignLoad",
     "bench_auth",
     "describe_machine",
+    "median_added",
     "percentile",
     "positive_float",
     "positive_int",
@@ -110,6 +115,11 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
     return value
+
+
+def median_added(ours: Sequence[T], raw: Sequence[T], figure: Callable[[T], float]) -> float:
+    """The median over the rounds of ``figure`` of userstream's run less the raw loop's run of the same round."""
+    return statistics.median(figure(mine) - figure(theirs) for mine, theirs in zip(ours, raw, strict=True))
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float:

@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import bisect
 import gc
+import operator
 import statistics
 import sys
 import time
@@ -48,7 +49,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from _bench_client import describe_machine, percentile, positive_float, positive_int, quiet_logging, significant
+from _bench_client import (
+    describe_machine,
+    median_added,
+    percentile,
+    positive_float,
+    positive_int,
+    quiet_logging,
+    significant,
+)
 from _binance_feed import FeedServer
 from throughput import CLIENTS, Recording, stream_once
 
@@ -127,13 +136,13 @@ class SplitRecording(Recording):
         super().record(message)
 
     def split(self) -> Split:
-        def quantile(values: list[int], fraction: float) -> float:
-            return percentile(sorted(values), fraction) / 1000
+        def quantile(ordered: list[int], fraction: float) -> float:
+            return percentile(ordered, fraction) / 1000
 
-        total = [delivered - sent for sent, _, delivered in self.moments]
-        to_receive = [received - sent for sent, received, _ in self.moments]
-        in_process = [delivered - received for _, received, delivered in self.moments]
-        threshold = percentile(sorted(total), 0.99)
+        total = sorted(delivered - sent for sent, _, delivered in self.moments)
+        to_receive = sorted(received - sent for sent, received, _ in self.moments)
+        in_process = sorted(delivered - received for _, received, delivered in self.moments)
+        threshold = percentile(total, 0.99)
         tail = dict.fromkeys(CAUSES, 0)
         for sent, _, delivered in self.moments:
             if delivered - sent >= threshold:
@@ -209,8 +218,7 @@ def summary(splits: Mapping[str, list[Split]]) -> str:
     def added(figure: str) -> str:
         if "userstream" not in splits or "orjson" not in splits:
             return "n/a"
-        pairs = zip(splits["userstream"], splits["orjson"], strict=True)
-        return significant(statistics.median(getattr(ours, figure) - getattr(raw, figure) for ours, raw in pairs))
+        return significant(median_added(splits["userstream"], splits["orjson"], operator.attrgetter(figure)))
 
     descheduled = "n/a"
     if "userstream" in splits:

@@ -60,6 +60,7 @@ from _bench_client import (
     ForeignLoad,
     bench_auth,
     describe_machine,
+    median_added,
     percentile,
     positive_float,
     positive_int,
@@ -311,8 +312,7 @@ def summary(figures: Mapping[str, ClientFigures]) -> str:
     def added_us(quantile: Callable[[StreamRun], float]) -> str:
         if "userstream" not in figures or "orjson" not in figures:
             return "n/a"
-        pairs = zip(figures["userstream"].paced, figures["orjson"].paced, strict=True)
-        return significant(statistics.median(quantile(ours) - quantile(raw) for ours, raw in pairs))
+        return significant(median_added(figures["userstream"].paced, figures["orjson"].paced, quantile))
 
     return (
         f"ratio={ratio('userstream')} account_ratio={ratio('userstream-typed')} "

@@ -1,7 +1,7 @@
 """The WebSocket transport: one connection from open to end, and the make-before-break handover to the next.
 
 What it owns: connecting with a timeout, the handshake (greeting, login, subscribe, each bounded by one timer),
-the reader, one staleness watchdog and one keepalive per connection, the connector's per-connection jobs, the
+the reader, one timer per connection (its pings and its staleness watchdog), the connector's per-connection jobs, the
 reconciliation that starts once subscribed, and the successor opened while an announced close is pending. What
 it reads from the connector are its public hooks, and a fresh `Conversation` per connection; what it writes is
 the `StreamRecord` and, through the `Delivery`, the queue and the account.
@@ -384,7 +384,7 @@ class WebSocketTransport:
         except (*REST_FAILURES, ValueError, LookupError) as error:
             self._logger.warning("could not measure the exchange's clock: %s", error)
 
-    # --- beside the reader: the watchdog, the keepalive, the successor -------------------------------
+    # --- beside the reader: the timer (pings, watchdog), the successor -------------------------------
 
     async def _keep_time(self, link: Link, *, watch: bool) -> None:
         """The connection's one timer: a ping every ``ping_interval`` and, when ``watch``, the watchdog, which ends
